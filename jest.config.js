@@ -1,0 +1,19 @@
+/**
+ * Three tiers: unit specs beside the code (src/, tools/), HTTP-contract and e2e specs in test/.
+ * ESM mode (NestJS 12 ships ESM only): ts-jest's default-esm preset, run under --experimental-vm-modules.
+ */
+const shared = {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: '<rootDir>/test/support/node-realm.environment.cjs',
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+  extensionsToTreatAsEsm: ['.ts'],
+};
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};
