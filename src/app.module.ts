@@ -1,0 +1,46 @@
+import { type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GlobalExceptionFilter, JsonContentTypeMiddleware, LoggingModule } from './common/index.js';
+import { AppConfigModule, type AppConfig } from './config/index.js';
+import { HealthModule } from './health/index.js';
+import { InferenceCoreModule } from './inference/index.js';
+import { ModelModule } from './model/index.js';
+import { MaxBatchSizeConstraint, MaxSentenceLengthConstraint, SentimentV1Module } from './sentiment/index.js';
+
+@Module({})
+export class AppModule implements NestModule {
+  /** The whole service; `config` replaces the environment (tests). */
+  static forRoot(config?: AppConfig) {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule,
+        ModelModule,
+        InferenceCoreModule,
+        HealthModule,
+        SentimentV1Module,
+      ],
+      providers: [
+        MaxSentenceLengthConstraint,
+        MaxBatchSizeConstraint,
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        {
+          provide: APP_PIPE,
+          useFactory: () =>
+            new ValidationPipe({
+              whitelist: true,
+              forbidNonWhitelisted: true,
+              transform: true,
+              forbidUnknownValues: true,
+              stopAtFirstError: false,
+            }),
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonContentTypeMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,10 @@
+/** Error texts in one place, as functions of what varies. */
+export const MESSAGES = {
+  MODEL_NOT_READY: (model: string) => `model "${model}" is not ready yet; retry shortly`,
+  ROUTE_NOT_FOUND: (method: string, path: string) => `no route ${method} ${path}`,
+  MALFORMED_JSON: 'the request body is not valid JSON',
+  BODY_TOO_LARGE: (limit: string) => `the request body is larger than the ${limit} limit`,
+  UNSUPPORTED_MEDIA_TYPE: (got: string | undefined) =>
+    `Content-Type must be application/json${got ? `, got ${got}` : ' (none was sent)'}`,
+  INTERNAL: 'internal server error',
+} as const;

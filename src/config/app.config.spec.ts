@@ -1,0 +1,38 @@
+import { ConfigValidationError, loadConfig } from './app.config.js';
+
+describe('loadConfig', () => {
+  it('should apply the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: '1mb', docs: true });
+    expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined });
+    expect(config.limits).toEqual({ maxSentenceLength: 2000, maxBatchSize: 64 });
+    expect(config.onnx).toEqual({ intraOpThreads: 0, interOpThreads: 1 });
+    expect(config.log.level).toBe('info');
+  });
+
+  it('should coerce numbers and booleans from strings', () => {
+    const config = loadConfig({ PORT: '8080', MAX_BATCH_SIZE: '8', DOCS_ENABLED: 'false', MODEL_VERSION: '3' });
+    expect(config.server.port).toBe(8080);
+    expect(config.limits.maxBatchSize).toBe(8);
+    expect(config.server.docs).toBe(false);
+    expect(config.model.version).toBe('3');
+  });
+
+  it('should name every bad variable, with its value, in one error', () => {
+    const env = { PORT: 'eighty', MAX_BATCH_SIZE: '0', LOG_LEVEL: 'loud', BODY_LIMIT: 'huge', MODEL_VERSION: 'latest' };
+    expect(() => loadConfig(env)).toThrow(ConfigValidationError);
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const [name, value] of Object.entries(env)) {
+      expect(message).toContain(`${name}=${JSON.stringify(value)}`);
+    }
+  });
+
+  it('should ignore unrelated variables', () => {
+    expect(() => loadConfig({ HOME: '/root', PATH: '/bin' })).not.toThrow();
+  });
+});

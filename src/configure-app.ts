@@ -1,0 +1,48 @@
+import { type INestApplication, VersioningType } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { useContainer } from 'class-validator';
+import { Logger } from 'nestjs-pino';
+import { APP_CONFIG, type AppConfig } from './config/index.js';
+import { requestId } from './common/index.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const DOCS_PATH = 'docs';
+
+/**
+ * Everything main.ts does to the app besides listening, shared with the tests so they exercise the same
+ * pipeline: logger, body limits, URI versioning, validation container, Swagger, shutdown hooks.
+ */
+export function configureApp(app: NestExpressApplication): INestApplication {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    requestId(req, res);
+    next();
+  });
+  app.useBodyParser('json', { limit: config.server.bodyLimit, strict: true });
+  app.enableVersioning({ type: VersioningType.URI });
+  // Lets class-validator constraints (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) read the validated config through DI.
+  useContainer(
+    { get: <T>(type: new (...args: never[]) => T): T => app.get(type, { strict: false }) },
+    { fallbackOnErrors: true },
+  );
+  if (config.server.docs) {
+    SwaggerModule.setup(DOCS_PATH, app, () => createOpenApiDocument(app), { jsonDocumentUrl: `${DOCS_PATH}-json` });
+  }
+  app.enableShutdownHooks();
+  return app;
+}
+
+export function createOpenApiDocument(app: INestApplication) {
+  const document = new DocumentBuilder()
+    .setTitle('Sentiment analysis inference service')
+    .setDescription(
+      'Serves a Hugging Face BERT-family sentiment classifier. v1 runs the ONNX export in-process with ONNX ' +
+        'Runtime; v2 asks TensorFlow Serving. Both take `{"sentence": ...}` and answer `{"sentiment", "confidence"}`.',
+    )
+    .setVersion(process.env.npm_package_version ?? '0.0.0')
+    .build();
+  return SwaggerModule.createDocument(app, document);
+}

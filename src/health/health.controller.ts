@@ -1,0 +1,44 @@
+import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { InferenceRegistry } from '../inference/index.js';
+import { InferenceHealthIndicator } from './inference.health.js';
+
+/**
+ * Kubernetes probes. Liveness checks nothing outside the process (a slow or missing model must make the pod
+ * unready, not restart it in a loop); readiness requires every in-process model to be loaded and warmed up.
+ * Both turn 503 while the process shuts down (Terminus marks `shutting_down` first).
+ */
+@ApiTags('health')
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: InferenceRegistry,
+    private readonly inference: InferenceHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process is up and its event loop answers (no dependency checks)' })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) }),
+    ]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: every in-process model is loaded and warmed up by a real inference' })
+  @ApiOkResponse({ description: 'Ready to take traffic' })
+  @ApiServiceUnavailableResponse({ description: 'Loading, failed to load, or shutting down' })
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check(
+      this.registry
+        .list()
+        .filter((entry) => entry.gatesReadiness)
+        .map((entry) => () => this.inference.check(entry)),
+    );
+  }
+}

@@ -1,0 +1,34 @@
+import type { TokenizedBatch } from '../model/bert.tokenizer.js';
+import type { Logits } from '../model/logits.js';
+
+export type { Logits };
+
+/** What a strategy serves; travels in response headers and the metadata endpoint. */
+export interface ServedModel {
+  /** Model name, e.g. `sentiment_analysis`. */
+  readonly name: string;
+  /** Version actually serving (for TF Serving: as reported by TF Serving). */
+  readonly version: string;
+  /** Which runtime computes the logits. */
+  readonly backend: 'onnxruntime' | 'tf-serving';
+  /** Model inputs it feeds, in the model's order. */
+  readonly inputs: readonly string[];
+}
+
+export type StrategyState =
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready' }
+  | { readonly status: 'failed'; readonly reason: string };
+
+/**
+ * One way of turning a tokenized batch into logits. v1 runs ONNX Runtime in-process; v2 calls TensorFlow Serving.
+ * Nothing here knows about HTTP; callers never learn which runtime answered, except through `model.backend`.
+ */
+export interface InferenceStrategy {
+  /** Current model; throws `ModelNotReadyError` before the model is loaded. */
+  readonly model: ServedModel;
+  /** `ready` only once the model is loaded and has answered a real warm-up inference. */
+  state(): StrategyState;
+  /** Logits for every row of the batch, in row order. */
+  infer(batch: TokenizedBatch): Promise<Logits>;
+}

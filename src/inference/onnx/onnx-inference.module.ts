@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { ONNX_INFERENCE } from '../inference.constants.js';
+import { OnnxStrategy } from './onnx.strategy.js';
+
+@Module({
+  providers: [OnnxStrategy, { provide: ONNX_INFERENCE, useExisting: OnnxStrategy }],
+  exports: [ONNX_INFERENCE, OnnxStrategy],
+})
+export class OnnxInferenceModule {}

@@ -1,0 +1,126 @@
+/**
+ * The only file that imports onnxruntime-node. Everything else talks to ONNX Runtime through `OnnxSession`.
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
+import type { Logits } from '../../model/logits.js';
+
+/** The inputs a Hugging Face BERT-family ONNX export may declare, and where each comes from in a batch. */
+const FEEDS = {
+  input_ids: (batch: TokenizedBatch) => batch.inputIds,
+  attention_mask: (batch: TokenizedBatch) => batch.attentionMask,
+  token_type_ids: (batch: TokenizedBatch) => batch.tokenTypeIds,
+} as const;
+
+export type ModelInputName = keyof typeof FEEDS;
+
+export interface OnnxSessionOptions {
+  /** Threads inside one operator (ONNX Runtime's intra-op pool). */
+  readonly intraOpNumThreads: number;
+  /** Threads across independent operators (inter-op pool; used only in parallel execution mode). */
+  readonly interOpNumThreads: number;
+}
+
+interface ModelInput {
+  readonly name: ModelInputName;
+  readonly type: 'int64' | 'int32';
+}
+
+function isModelInput(name: string): name is ModelInputName {
+  return Object.hasOwn(FEEDS, name);
+}
+
+export class OnnxSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly inputs: readonly ModelInput[],
+    private readonly outputName: string,
+    readonly numLabels: number | null,
+  ) {}
+
+  /** The inputs the model declares, in its order (a DistilBERT export has no `token_type_ids`). */
+  get inputNames(): ModelInputName[] {
+    return this.inputs.map((input) => input.name);
+  }
+
+  /**
+   * Loads the model and checks its interface against what the tokenizer produces: every declared input must be
+   * one of `input_ids`, `attention_mask`, `token_type_ids` with an integer type and rank 2, `input_ids` must be
+   * among them, and there must be a float `logits` output (or exactly one float output) of rank 2.
+   */
+  static async create(modelPath: string, options: OnnxSessionOptions): Promise<OnnxSession> {
+    // Read the file ourselves (asynchronously, off the event loop) so a missing or unreadable file fails with
+    // the path in the message, and the loader works the same from any file system or stream.
+    const bytes = await readFile(modelPath);
+    const session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: options.intraOpNumThreads,
+      interOpNumThreads: options.interOpNumThreads,
+    });
+    try {
+      return OnnxSession.check(session, modelPath);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  private static check(session: ort.InferenceSession, modelPath: string): OnnxSession {
+    const inputs: ModelInput[] = [];
+    for (const meta of session.inputMetadata) {
+      if (!isModelInput(meta.name)) {
+        throw new Error(
+          `${modelPath}: unsupported model input "${meta.name}" (supported: ${Object.keys(FEEDS).join(', ')})`,
+        );
+      }
+      if (!meta.isTensor || (meta.type !== 'int64' && meta.type !== 'int32') || meta.shape.length !== 2) {
+        const got = meta.isTensor ? `${meta.type} [${meta.shape.join(', ')}]` : 'a non-tensor value';
+        throw new Error(`${modelPath}: input "${meta.name}" must be an int64 or int32 tensor of rank 2, got ${got}`);
+      }
+      inputs.push({ name: meta.name, type: meta.type });
+    }
+    if (!inputs.some((input) => input.name === 'input_ids')) {
+      throw new Error(`${modelPath}: the model declares no "input_ids" input`);
+    }
+    const floatOutputs = session.outputMetadata.filter((meta) => meta.isTensor && meta.type === 'float32');
+    const output =
+      floatOutputs.find((meta) => meta.name === 'logits') ?? (floatOutputs.length === 1 ? floatOutputs[0] : undefined);
+    if (output === undefined || !output.isTensor || output.shape.length !== 2) {
+      throw new Error(`${modelPath}: expected a float32 "logits" output of shape [batch, labels]`);
+    }
+    const labels = output.shape[1];
+    return new OnnxSession(session, inputs, output.name, typeof labels === 'number' ? labels : null);
+  }
+
+  /** Runs one padded batch and returns its logits, `[batchSize, numLabels]` row-major. */
+  async run(batch: TokenizedBatch): Promise<Logits> {
+    const dims = [batch.batchSize, batch.sequenceLength];
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of this.inputs) {
+      feeds[input.name] = OnnxSession.tensor(input.type, FEEDS[input.name](batch), dims);
+    }
+    const result = await this.session.run(feeds, [this.outputName]);
+    const logits = result[this.outputName];
+    if (logits === undefined || !(logits.data instanceof Float32Array) || logits.dims.length !== 2) {
+      throw new Error(`ONNX Runtime returned no float32 [batch, labels] "${this.outputName}"`);
+    }
+    return { data: logits.data, rows: logits.dims[0] ?? 0, columns: logits.dims[1] ?? 0 };
+  }
+
+  private static tensor(type: ModelInput['type'], values: Int32Array, dims: number[]): ort.Tensor {
+    if (type === 'int32') {
+      return new ort.Tensor('int32', values, dims);
+    }
+    return new ort.Tensor(
+      'int64',
+      BigInt64Array.from(values, (value) => BigInt(value)),
+      dims,
+    );
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { ModelNotReadyError } from '../../common/errors/index.js';
+import { usableCpus } from '../../common/system/cpu-quota.js';
+import {
+  type BertTokenizer,
+  type Logits,
+  MODEL_BUNDLE,
+  type ModelBundle,
+  TOKENIZER,
+  type TokenizedBatch,
+} from '../../model/index.js';
+import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
+import { OnnxSession } from './onnx-session.js';
+
+/** Sentences run once before the strategy reports ready, so the first real request pays no lazy initialisation. */
+const WARM_UP_SENTENCES = ['warm up', 'a slightly longer sentence to warm up the model before it takes traffic .'];
+
+/**
+ * v1: the model's ONNX export, run in-process by ONNX Runtime. Loads in the background after the HTTP server
+ * starts, so liveness answers at once and readiness turns green only after a real warm-up inference.
+ */
+@Injectable()
+export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OnnxStrategy.name);
+  private session: OnnxSession | null = null;
+  private current: StrategyState = { status: 'loading' };
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    @Inject(MODEL_BUNDLE) private readonly bundle: ModelBundle,
+    @Inject(TOKENIZER) private readonly tokenizer: BertTokenizer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loading = this.load();
+  }
+
+  /** Resolves once loading has finished, successfully or not. */
+  async settled(): Promise<StrategyState> {
+    await this.loading;
+    return this.current;
+  }
+
+  get model(): ServedModel {
+    if (this.session === null) {
+      throw new ModelNotReadyError(this.bundle.name);
+    }
+    return {
+      name: this.bundle.name,
+      version: this.bundle.version,
+      backend: 'onnxruntime',
+      inputs: this.session.inputNames,
+    };
+  }
+
+  state(): StrategyState {
+    return this.current;
+  }
+
+  async infer(batch: TokenizedBatch): Promise<Logits> {
+    if (this.session === null || this.current.status !== 'ready') {
+      throw new ModelNotReadyError(this.bundle.name);
+    }
+    return this.session.run(batch);
+  }
+
+  private async load(): Promise<void> {
+    const started = performance.now();
+    const threads = this.config.onnx.intraOpThreads || usableCpus();
+    try {
+      const session = await OnnxSession.create(this.bundle.files.onnx, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: this.config.onnx.interOpThreads,
+      });
+      const labels = this.bundle.config.labels.length;
+      if (session.numLabels !== null && session.numLabels !== labels) {
+        await session.release();
+        throw new Error(
+          `model.onnx has ${session.numLabels} outputs per sentence but config.json names ${labels} labels`,
+        );
+      }
+      const logits = await session.run(await this.tokenizer.encodeBatch(WARM_UP_SENTENCES));
+      if (logits.rows !== WARM_UP_SENTENCES.length || logits.columns !== labels) {
+        await session.release();
+        throw new Error(
+          `warm-up returned ${logits.rows}x${logits.columns} logits, expected ${WARM_UP_SENTENCES.length}x${labels}`,
+        );
+      }
+      this.session = session;
+      this.current = { status: 'ready' };
+      this.logger.log({
+        msg: 'model ready',
+        model: this.bundle.name,
+        version: this.bundle.version,
+        inputs: session.inputNames,
+        intraOpThreads: threads,
+        loadMs: Math.round(performance.now() - started),
+      });
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.current = { status: 'failed', reason };
+      this.logger.error({ msg: 'model failed to load', model: this.bundle.name, file: this.bundle.files.onnx, reason });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loading;
+    const session = this.session;
+    this.session = null;
+    this.current = { status: 'loading' };
+    await session?.release();
+  }
+}

@@ -1,0 +1,6 @@
+export * from './bert.tokenizer.js';
+export * from './classification.postprocessor.js';
+export * from './logits.js';
+export * from './model-bundle.js';
+export * from './model.constants.js';
+export * from './model.module.js';

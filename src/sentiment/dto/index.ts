@@ -1,0 +1,3 @@
+export * from './sentence-limits.validator.js';
+export * from './sentiment-request.dto.js';
+export * from './sentiment-response.dto.js';

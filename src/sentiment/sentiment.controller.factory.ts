@@ -1,0 +1,147 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Res, type Type } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import type { ServedModel } from '../inference/index.js';
+import { SentimentBatchRequestDto, SentimentRequestDto } from './dto/sentiment-request.dto.js';
+import {
+  ErrorResponseDto,
+  ModelMetadataDto,
+  SentimentBatchResponseDto,
+  SentimentResponseDto,
+} from './dto/sentiment-response.dto.js';
+import type { SentimentService } from './sentiment.service.js';
+
+export interface SentimentControllerOptions {
+  /** URI version: `1` → /v1/inference/sentiment_analysis. */
+  readonly version: string;
+  /** Injection token of this version's `SentimentService`. */
+  readonly service: string;
+  /** One line for the docs: which runtime answers. */
+  readonly backend: string;
+}
+
+export const SENTIMENT_ROUTE = 'inference/sentiment_analysis';
+
+const MODEL_HEADERS = {
+  'X-Model-Name': { description: 'Model that answered', schema: { type: 'string', example: 'sentiment_analysis' } },
+  'X-Model-Version': { description: 'Its version', schema: { type: 'string', example: '1' } },
+  'X-Inference-Backend': { description: 'onnxruntime (v1) or tf-serving (v2)', schema: { type: 'string' } },
+  'X-Request-Id': { description: 'Request id (echoed, or generated)', schema: { type: 'string' } },
+  'X-Truncated-Count': {
+    description: 'How many sentences were cut to the model maximum token count',
+    schema: { type: 'integer' },
+  },
+};
+
+function setModelHeaders(res: Response, model: ServedModel, truncated: number): void {
+  res.setHeader('X-Model-Name', model.name);
+  res.setHeader('X-Model-Version', model.version);
+  res.setHeader('X-Inference-Backend', model.backend);
+  res.setHeader('X-Truncated-Count', String(truncated));
+}
+
+const errors = (notReady: string) => [
+  ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid body: missing, empty or non-string sentence, unknown field, malformed JSON, too long.',
+  }),
+  ApiPayloadTooLargeResponse({ type: ErrorResponseDto, description: 'Body larger than BODY_LIMIT.' }),
+  ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto, description: 'Content-Type is not application/json.' }),
+  ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: notReady }),
+];
+
+/**
+ * Builds the sentiment controller of one API version. Every version has the same contract; only the
+ * `SentimentService` behind it (and so the runtime) differs, so adding a version never touches another.
+ */
+export function createSentimentController(options: SentimentControllerOptions): Type<unknown> {
+  const notReady = `The ${options.backend} model is not ready (loading, warming up or unavailable); see Retry-After.`;
+  const apply =
+    (decorators: MethodDecorator[]): MethodDecorator =>
+    (target, key, descriptor) => {
+      decorators.forEach((decorator) => decorator(target, key, descriptor));
+    };
+
+  @ApiTags(`v${options.version}`)
+  @Controller({ path: SENTIMENT_ROUTE, version: options.version })
+  class SentimentController {
+    constructor(
+      @Inject(options.service) readonly service: SentimentService,
+      @Inject(APP_CONFIG) readonly config: AppConfig,
+    ) {}
+
+    @Post()
+    @HttpCode(200)
+    @ApiOperation({
+      summary: `Classify one sentence (${options.backend})`,
+      description: 'The original service contract: `{"sentence": ...}` → `{"sentiment": ..., "confidence": ...}`.',
+    })
+    @ApiBody({ type: SentimentRequestDto })
+    @ApiOkResponse({ type: SentimentResponseDto, headers: MODEL_HEADERS })
+    @apply(errors(notReady))
+    async classify(
+      @Body() body: SentimentRequestDto,
+      @Res({ passthrough: true }) res: Response,
+    ): Promise<SentimentResponseDto> {
+      const { predictions, model, truncated } = await this.service.classify([body.sentence]);
+      setModelHeaders(res, model, truncated.filter(Boolean).length);
+      const [prediction] = predictions;
+      return { sentiment: prediction!.label, confidence: prediction!.confidence };
+    }
+
+    @Post('batch')
+    @HttpCode(200)
+    @ApiOperation({
+      summary: `Classify several sentences in one call (${options.backend})`,
+      description: '`{"sentences": [...]}` → `{"predictions": [...]}`, one result per sentence in input order.',
+    })
+    @ApiBody({ type: SentimentBatchRequestDto })
+    @ApiOkResponse({ type: SentimentBatchResponseDto, headers: MODEL_HEADERS })
+    @apply(errors(notReady))
+    async classifyBatch(
+      @Body() body: SentimentBatchRequestDto,
+      @Res({ passthrough: true }) res: Response,
+    ): Promise<SentimentBatchResponseDto> {
+      const { predictions, model, truncated } = await this.service.classify(body.sentences);
+      setModelHeaders(res, model, truncated.filter(Boolean).length);
+      return {
+        predictions: predictions.map((p, i) => ({
+          sentiment: p.label,
+          confidence: p.confidence,
+          ...(truncated[i] ? { truncated: true } : {}),
+        })),
+      };
+    }
+
+    @Get()
+    @ApiOperation({ summary: `Model metadata (${options.backend})` })
+    @ApiOkResponse({ type: ModelMetadataDto })
+    @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: notReady })
+    metadata(): ModelMetadataDto {
+      const model = this.service.served;
+      return {
+        name: model.name,
+        version: model.version,
+        backend: model.backend,
+        labels: [...this.service.labelNames],
+        inputs: [...model.inputs],
+        maxTokens: this.service.maxTokens,
+        maxSentenceLength: this.config.limits.maxSentenceLength,
+        maxBatchSize: this.config.limits.maxBatchSize,
+      };
+    }
+  }
+
+  Object.defineProperty(SentimentController, 'name', { value: `SentimentV${options.version}Controller` });
+  return SentimentController;
+}

@@ -1,0 +1,55 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import request from 'supertest';
+import { startApp } from './support/app.js';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+describe('OpenAPI document and Swagger UI', () => {
+  let app: NestExpressApplication;
+  let doc: OpenApiDocument;
+
+  beforeAll(async () => {
+    app = await startApp();
+    doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body as OpenApiDocument;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should be a valid OpenAPI 3 document', async () => {
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toMatch(/^3\./);
+  });
+
+  it('should list every route the app serves', () => {
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health/live',
+      '/health/ready',
+      '/v1/inference/sentiment_analysis',
+      '/v1/inference/sentiment_analysis/batch',
+    ]);
+    expect(Object.keys(doc.paths['/v1/inference/sentiment_analysis']!).sort()).toEqual(['get', 'post']);
+  });
+
+  it('should document request and response schemas, examples and error responses for inference', () => {
+    const post = doc.paths['/v1/inference/sentiment_analysis']!.post!;
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '413', '415', '503']);
+    expect(JSON.stringify(post.requestBody)).toContain('SentimentRequestDto');
+    const schemas = doc.components.schemas as Record<string, { properties: Record<string, { example?: unknown }> }>;
+    expect(schemas.SentimentRequestDto!.properties.sentence!.example).toBe('this is a bad example');
+    expect(Object.keys(schemas.SentimentResponseDto!.properties).sort()).toEqual(['confidence', 'sentiment']);
+    expect(schemas.ErrorResponseDto).toBeDefined();
+  });
+
+  it('should serve Swagger UI at /docs', async () => {
+    const res = await request(app.getHttpServer()).get('/docs').expect(200);
+    expect(res.text).toMatch(/swagger-ui/i);
+  });
+});

@@ -1,0 +1,31 @@
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppModule } from '../../src/app.module.js';
+import { loadConfig } from '../../src/config/index.js';
+import { configureApp } from '../../src/configure-app.js';
+import { OnnxStrategy } from '../../src/inference/index.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
+
+/**
+ * The real application (same module graph and `configureApp` as main.ts) on an ephemeral port, configured from
+ * `env` exactly as the process environment would configure it. By default it waits until v1 is ready.
+ */
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { waitForModel?: boolean; override?: (builder: TestingModuleBuilder) => TestingModuleBuilder } = {},
+): Promise<NestExpressApplication> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', MODEL_DIR: DEFAULT_MODEL_DIR, ...env });
+  const builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  const moduleRef = await (options.override ? options.override(builder) : builder).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  if (options.waitForModel ?? true) {
+    await app.get(OnnxStrategy).settled();
+  }
+  return app;
+}
