@@ -5,13 +5,14 @@ import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
 import { requestId } from './common/index.js';
+import { CONFIGURED_CONSTRAINTS } from './sentiment/index.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const DOCS_PATH = 'docs';
 
 /**
  * Everything main.ts does to the app besides listening, shared with the tests so they exercise the same
- * pipeline: logger, body limits, URI versioning, validation container, Swagger, shutdown hooks.
+ * pipeline: request ids, logger, body limits, URI versioning, validation container, Swagger.
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
@@ -23,15 +24,16 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   });
   app.useBodyParser('json', { limit: config.server.bodyLimit, strict: true });
   app.enableVersioning({ type: VersioningType.URI });
-  // Lets class-validator constraints (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) read the validated config through DI.
+  // Lets the class-validator constraints that need configuration (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) come from
+  // Nest's DI; class-validator's own container serves every other class (undefined = fall back).
+  const injected = new Set<unknown>(CONFIGURED_CONSTRAINTS);
   useContainer(
-    { get: <T>(type: new (...args: never[]) => T): T => app.get(type, { strict: false }) },
-    { fallbackOnErrors: true },
+    { get: <T>(type: new (...args: never[]) => T): T | undefined => (injected.has(type) ? app.get(type) : undefined) },
+    { fallback: true, fallbackOnErrors: true },
   );
   if (config.server.docs) {
     SwaggerModule.setup(DOCS_PATH, app, () => createOpenApiDocument(app), { jsonDocumentUrl: `${DOCS_PATH}-json` });
   }
-  app.enableShutdownHooks();
   return app;
 }
 

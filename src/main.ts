@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { ConfigValidationError, loadConfig } from './config/index.js';
@@ -22,6 +23,11 @@ async function bootstrap(): Promise<void> {
   });
   configureApp(app);
   await app.listen(config.server.port, config.server.host);
+  app.get(Logger).log({ msg: 'listening', url: await app.getUrl() }, 'Bootstrap');
+
+  // On the first SIGTERM/SIGINT: Terminus turns readiness to 503 and waits SHUTDOWN_DELAY_MS, Nest stops the
+  // server and releases the model, then the process exits 0 (process.exit also flushes pino).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 }
 
 await bootstrap();

@@ -58,3 +58,6 @@ export class MaxBatchSizeConstraint implements ValidatorConstraintInterface {
 
 export const MaxSentenceLength = (options?: { each: boolean }) => Validate(MaxSentenceLengthConstraint, options);
 export const MaxBatchSize = () => Validate(MaxBatchSizeConstraint);
+
+/** Constraints that read configuration; provided by Nest, handed to class-validator by configureApp. */
+export const CONFIGURED_CONSTRAINTS = [MaxSentenceLengthConstraint, MaxBatchSizeConstraint] as const;

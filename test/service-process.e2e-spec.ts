@@ -1,0 +1,43 @@
+import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
+
+/** The service as `npm start` and the container run it: `node dist/main.js`, configured by the environment. */
+describe('node dist/main.js', () => {
+  beforeAll(() => buildService(), 120_000);
+
+  it('should serve the original curl example, log JSON lines with request ids, and exit 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const service = spawnService({ PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      await waitFor(`${service.url}/health/ready`);
+      const res = await fetch(`${service.url}/v1/inference/sentiment_analysis`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'Content-Type': 'application/json', 'X-Request-Id': 'curl-example-1' },
+        body: '{"sentence": "this is a bad example"}',
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { sentiment: string; confidence: number };
+      expect(body.sentiment).toBe('NEGATIVE');
+      const bad = await fetch(`${service.url}/v1/inference/sentiment_analysis`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sentence: 'x'.repeat(2001) }),
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect(await service.exited).toBe(0);
+    const logs = service.lines.map((line) => JSON.parse(line) as { msg: string; req?: { id: string } });
+    expect(logs.some((log) => log.req?.id === 'curl-example-1')).toBe(true);
+    expect(logs.some((log) => log.msg === 'model ready')).toBe(true);
+  });
+
+  it('should refuse to start on a bad configuration, naming every bad variable', async () => {
+    const service = spawnService({ PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose' });
+    expect(await service.exited).toBe(78);
+    const stderr = service.stderr.join('');
+    expect(stderr).toContain('PORT="http"');
+    expect(stderr).toContain('MAX_BATCH_SIZE="-1"');
+    expect(stderr).toContain('LOG_LEVEL="verbose"');
+  });
+});
