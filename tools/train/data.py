@@ -51,31 +51,38 @@ def collate(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def transfer_set(train: list[list[int]], special: dict[str, int], max_len: int, seed: int) -> tuple[list[list[int]], int]:
-    """The sequences the teachers label for the student (Tang et al. 2019, "Distilling task-specific knowledge").
+    """The sequences the teachers label for the student (after Tang et al. 2019, "Distilling task-specific
+    knowledge from BERT into simple neural networks"): the student learns the teachers' function on far more
+    inputs than the gold set, and on inputs shaped like what users send (whole sentences rather than phrases).
 
     1. every training phrase, as is (the first `len(train)` entries, which also keep their gold labels);
-    2. one perturbed copy of each phrase with at least 3 pieces: each piece dropped with p=0.1 or replaced by
-       [UNK] with p=0.05 (robustness to unseen and missing words);
-    3. `len(train) // 2` concatenations of two random phrases, up to `max_len` pieces (longer inputs than most
-       training phrases, closer to the full sentences users send).
+    2. one perturbed copy of each phrase with at least 3 pieces, and two more of each phrase with at least 12
+       (SST-2 dev and real traffic are whole sentences): each piece dropped with p=0.1 or replaced by [UNK] with
+       p=0.05, so the student also learns what the teachers make of missing and unknown words;
+    3. `len(train) // 4` concatenations of two random phrases, up to `max_len` pieces (trains the later positions).
     Deterministic for a given seed, so teachers and student see the same set.
     """
     rng = random.Random(seed)
     cls, sep, unk = special["[CLS]"], special["[SEP]"], special["[UNK]"]
-    out = [list(s) for s in train]
-    for s in train:
-        body = s[1:-1]
-        if len(body) < 3:
-            continue
+
+    def perturb(body: list[int]) -> list[int]:
         kept = []
         for t in body:
             r = rng.random()
             if r < 0.1:
                 continue
             kept.append(unk if r < 0.15 else t)
-        if kept:
-            out.append([cls, *kept, sep])
-    for _ in range(len(train) // 2):
+        return kept
+
+    out = [list(s) for s in train]
+    for s in train:
+        body = s[1:-1]
+        copies = 0 if len(body) < 3 else 1 if len(body) < 12 else 3
+        for _ in range(copies):
+            kept = perturb(body)
+            if kept:
+                out.append([cls, *kept, sep])
+    for _ in range(len(train) // 4):
         a, b = rng.choice(train)[1:-1], rng.choice(train)[1:-1]
         out.append([cls, *(a + b)[: max_len - 2], sep])
     return out, len(train)

@@ -54,6 +54,8 @@ class Args:
     warmup: float = 0.06
     unk_replace: float = 0.02  # share of pieces replaced by [UNK] while training (so [UNK] gets trained)
     gold_weight: float = 0.5  # student: weight of the gold label against the teachers on original phrases
+    loss: str = "soft_ce"  # student: soft_ce (cross-entropy to mean probabilities) or margin_mse (Tang et al.)
+    temperature: float = 1.0  # student, soft_ce: soften the teachers' mean log-probabilities by this factor
     transfer_seed: int = 99
 
 
@@ -136,8 +138,13 @@ def accuracy(probs: np.ndarray, labels: list[int]) -> float:
     return float((probs.argmax(-1) == np.array(labels)).mean())
 
 
-def fit(model: nn.Module, seqs: list[list[int]], targets: torch.Tensor, a: Args, special: dict, dev: dict) -> list[dict]:
-    """Minimise soft cross-entropy against `targets` ([N, 2] probabilities; one-hot for gold labels)."""
+def fit(
+    model: nn.Module, seqs: list[list[int]], targets: torch.Tensor, a: Args, special: dict, dev: dict, margins: torch.Tensor | None = None, gold: torch.Tensor | None = None
+) -> list[dict]:
+    """Minimise soft cross-entropy against `targets` ([N, 2] probabilities; one-hot for gold labels), or, with
+    `margins`, the squared error between the student's logit margin (l1 - l0) and the teachers' mean margin
+    (Tang et al. 2019 found logit regression better than soft labels), plus `gold_weight` x cross-entropy to the
+    gold labels of the first `len(gold)` sequences."""
     rng = random.Random(a.seed)
     lengths = [len(s) for s in seqs]
     opt = adamw(model, a.lr, a.weight_decay)
@@ -151,8 +158,17 @@ def fit(model: nn.Module, seqs: list[list[int]], targets: torch.Tensor, a: Args,
             if a.unk_replace > 0:
                 drop = (torch.rand(ids.shape) < a.unk_replace) & ~torch.isin(ids, keep)
                 ids = ids.masked_fill(drop, special["[UNK]"])
-            log_probs = torch.log_softmax(model(ids, mask, types), dim=-1)
-            loss = -(targets[b] * log_probs).sum(-1).mean()
+            logits = model(ids, mask, types)
+            log_probs = torch.log_softmax(logits, dim=-1)
+            if margins is None:
+                loss = -(targets[b] * log_probs).sum(-1).mean()
+            else:
+                loss = nn.functional.mse_loss(logits[:, 1] - logits[:, 0], margins[b])
+                if gold is not None and a.gold_weight > 0:
+                    idx = torch.tensor(b)
+                    sel = idx < len(gold)
+                    if sel.any():
+                        loss = loss + a.gold_weight * -(gold[idx[sel]] * log_probs[sel]).sum(-1).mean()
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -215,17 +231,25 @@ def student(a: Args, data: dict, special: dict, transfer: list[list[int]], n_ori
     folders = [Path(t) for t in a.teachers.split(",") if t]
     if not folders:
         raise SystemExit("student: --teachers is empty")
-    teacher_probs = np.mean([np.load(f / "transfer_probs.npy") for f in folders], axis=0)
+    all_probs = np.stack([np.load(f / "transfer_probs.npy") for f in folders]).astype(np.float64)
     dev_probs = {f.name: np.load(f / "dev_probs.npy") for f in folders}
     dev = data["dev"]
-    targets = torch.from_numpy(teacher_probs)
     gold = one_hot(data["train"]["labels"])
-    targets[:n_original] = a.gold_weight * gold + (1 - a.gold_weight) * targets[:n_original]
+    log_p = np.log(np.clip(all_probs, 1e-7, 1.0))
+    margins = None
+    if a.loss == "margin_mse":
+        margins = torch.from_numpy((log_p[..., 1] - log_p[..., 0]).mean(axis=0)).float()
+        targets = torch.zeros(len(transfer), 2)
+    else:
+        # mean of the teachers' log-probabilities, softened by the temperature, renormalised
+        softened = torch.softmax(torch.from_numpy(log_p.mean(axis=0) / a.temperature), dim=-1).float()
+        targets = softened if a.temperature != 1.0 else torch.from_numpy(all_probs.mean(axis=0)).float()
+        targets[:n_original] = a.gold_weight * gold + (1 - a.gold_weight) * targets[:n_original]
 
     c = bert_config(a, data["vocab_size"])
     model = BertForSequenceClassification(c)
     started = time.time()
-    history = fit(model, transfer, targets, a, special, dev)
+    history = fit(model, transfer, targets, a, special, dev, margins=margins, gold=gold if margins is not None else None)
     model.eval()
     final = predict(model, dev["ids"], special["[PAD]"])
     out = Path(a.out)
