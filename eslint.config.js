@@ -23,6 +23,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by the Dockerfile before any TypeScript tooling exists: no type information.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      globals: { console: 'readonly', process: 'readonly' },
+    },
+  },
+  {
     // supertest bodies are `any` by design; tests assert their shape instead of typing them.
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {

@@ -5,7 +5,7 @@ import { AppConfigModule, type AppConfig } from './config/index.js';
 import { HealthModule } from './health/index.js';
 import { InferenceCoreModule } from './inference/index.js';
 import { ModelModule } from './model/index.js';
-import { MaxBatchSizeConstraint, MaxSentenceLengthConstraint, SentimentV1Module } from './sentiment/index.js';
+import { CONFIGURED_CONSTRAINTS, SentimentV1Module, SentimentV2Module } from './sentiment/index.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -20,10 +20,10 @@ export class AppModule implements NestModule {
         InferenceCoreModule,
         HealthModule,
         SentimentV1Module,
+        SentimentV2Module,
       ],
       providers: [
-        MaxSentenceLengthConstraint,
-        MaxBatchSizeConstraint,
+        ...CONFIGURED_CONSTRAINTS,
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },
         {
           provide: APP_PIPE,

@@ -15,6 +15,9 @@ class ScriptedStrategy implements InferenceStrategy {
   state(): StrategyState {
     return this.current;
   }
+  checkHealth(): Promise<StrategyState> {
+    return Promise.resolve(this.current);
+  }
   infer(batch: TokenizedBatch): Promise<Logits> {
     return this.next(batch);
   }

@@ -30,17 +30,24 @@ describe('OpenAPI document and Swagger UI', () => {
 
   it('should list every route the app serves', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health/dependencies',
       '/health/live',
       '/health/ready',
       '/v1/inference/sentiment_analysis',
       '/v1/inference/sentiment_analysis/batch',
+      '/v2/inference/sentiment_analysis',
+      '/v2/inference/sentiment_analysis/batch',
     ]);
-    expect(Object.keys(doc.paths['/v1/inference/sentiment_analysis']!).sort()).toEqual(['get', 'post']);
+    for (const version of ['v1', 'v2']) {
+      expect(Object.keys(doc.paths[`/${version}/inference/sentiment_analysis`]!).sort()).toEqual(['get', 'post']);
+    }
   });
 
   it('should document request and response schemas, examples and error responses for inference', () => {
     const post = doc.paths['/v1/inference/sentiment_analysis']!.post!;
     expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '413', '415', '503']);
+    const v2 = doc.paths['/v2/inference/sentiment_analysis']!.post!;
+    expect(Object.keys(v2.responses).sort()).toEqual(['200', '400', '413', '415', '502', '503', '504']);
     expect(JSON.stringify(post.requestBody)).toContain('SentimentRequestDto');
     const schemas = doc.components.schemas as Record<string, { properties: Record<string, { example?: unknown }> }>;
     expect(schemas.SentimentRequestDto!.properties.sentence!.example).toBe('this is a bad example');

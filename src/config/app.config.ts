@@ -38,6 +38,34 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
   /** Serve Swagger UI at /docs and the document at /docs-json. */
   DOCS_ENABLED: bool.default(true),
+
+  /** v2: TensorFlow Serving's REST base URL (its --rest_api_port, 8501 in the official image). */
+  TF_SERVING_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8501'),
+  /** v2: TensorFlow Serving model name (its --model_name). */
+  TF_SERVING_MODEL_NAME: z
+    .string()
+    .regex(/^[^/:]+$/, 'must not contain "/" or ":"')
+    .default('sentiment_analysis'),
+  /** v2: pin a version (number); empty = TF Serving's latest. Exclusive with TF_SERVING_MODEL_LABEL. */
+  TF_SERVING_MODEL_VERSION: z
+    .string()
+    .regex(/^\d+$/, 'must be a version number such as 1')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** v2: route to a version label (e.g. stable, canary) defined in TF Serving's model config. */
+  TF_SERVING_MODEL_LABEL: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/, 'must be letters, digits or _')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** v2: signature to call. */
+  TF_SERVING_SIGNATURE: z.string().min(1).default('serving_default'),
+  /** v2: timeout of one call to TF Serving (ms); below TF Serving's own 30 s default. */
+  TF_SERVING_TIMEOUT_MS: integer(1, 120_000).default(5000),
+  /** v2: extra attempts after a connection failure or a 503 from TF Serving (predict is idempotent). */
+  TF_SERVING_RETRIES: integer(0, 10).default(2),
+  /** v2: how often the model's status is polled (ms); readiness of v2 follows it. */
+  TF_SERVING_STATUS_INTERVAL_MS: integer(100, 600_000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -49,6 +77,16 @@ export interface AppConfig {
   readonly onnx: { readonly intraOpThreads: number; readonly interOpThreads: number };
   readonly limits: { readonly maxSentenceLength: number; readonly maxBatchSize: number };
   readonly shutdown: { readonly delayMs: number };
+  readonly tfServing: {
+    readonly url: string;
+    readonly modelName: string;
+    readonly version: string | undefined;
+    readonly label: string | undefined;
+    readonly signature: string;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly statusIntervalMs: number;
+  };
 }
 
 export const APP_CONFIG = 'CONFIG:APP';
@@ -61,7 +99,12 @@ export class ConfigValidationError extends Error {
  * Parses the environment; on failure the error names every bad variable with its value and what is expected.
  */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema
+    .refine((e) => !(e.TF_SERVING_MODEL_VERSION && e.TF_SERVING_MODEL_LABEL), {
+      message: 'set TF_SERVING_MODEL_VERSION or TF_SERVING_MODEL_LABEL, not both',
+      path: ['TF_SERVING_MODEL_LABEL'],
+    })
+    .safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
@@ -77,5 +120,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     onnx: { intraOpThreads: e.ONNX_INTRA_OP_THREADS, interOpThreads: e.ONNX_INTER_OP_THREADS },
     limits: { maxSentenceLength: e.MAX_SENTENCE_LENGTH, maxBatchSize: e.MAX_BATCH_SIZE },
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS },
+    tfServing: {
+      url: e.TF_SERVING_URL.replace(/\/+$/, ''),
+      modelName: e.TF_SERVING_MODEL_NAME,
+      version: e.TF_SERVING_MODEL_VERSION,
+      label: e.TF_SERVING_MODEL_LABEL,
+      signature: e.TF_SERVING_SIGNATURE,
+      timeoutMs: e.TF_SERVING_TIMEOUT_MS,
+      retries: e.TF_SERVING_RETRIES,
+      statusIntervalMs: e.TF_SERVING_STATUS_INTERVAL_MS,
+    },
   };
 }

@@ -34,10 +34,28 @@ export class HealthController {
   @ApiOkResponse({ description: 'Ready to take traffic' })
   @ApiServiceUnavailableResponse({ description: 'Loading, failed to load, or shutting down' })
   ready(): Promise<HealthCheckResult> {
+    return this.checkStrategies(true);
+  }
+
+  @Get('dependencies')
+  @HealthCheck()
+  @ApiOperation({
+    summary: 'Remote backends (TensorFlow Serving for v2): 200 when each has an AVAILABLE model version',
+    description:
+      'Not a readiness probe: a TF Serving outage fails v2 requests fast with 503 but must not pull the pod (and v1) ' +
+      "out of service. Point dashboards and alerts here, or a v2-only deployment's readiness probe.",
+  })
+  @ApiOkResponse({ description: 'Every remote backend can serve' })
+  @ApiServiceUnavailableResponse({ description: 'A remote backend is unreachable, loading, or has no such model' })
+  dependencies(): Promise<HealthCheckResult> {
+    return this.checkStrategies(false);
+  }
+
+  private checkStrategies(gatesReadiness: boolean): Promise<HealthCheckResult> {
     return this.health.check(
       this.registry
         .list()
-        .filter((entry) => entry.gatesReadiness)
+        .filter((entry) => entry.gatesReadiness === gatesReadiness)
         .map((entry) => () => this.inference.check(entry)),
     );
   }

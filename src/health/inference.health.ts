@@ -2,14 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { RegisteredStrategy } from '../inference/index.js';
 
-/** Terminus indicator over an inference strategy's own state (loaded and warmed up by a real inference). */
+/**
+ * Terminus indicator over an inference strategy: up when its model is loaded and warmed up (v1), or when the
+ * remote backend has an AVAILABLE version (v2; asked at probe time: TF Serving answers 200 while a model is
+ * still loading, so a plain ping would lie).
+ */
 @Injectable()
 export class InferenceHealthIndicator {
   constructor(private readonly health: HealthIndicatorService) {}
 
-  check({ key, strategy }: RegisteredStrategy): HealthIndicatorResult {
+  async check({ key, strategy }: RegisteredStrategy): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
-    const state = strategy.state();
+    const state = await strategy.checkHealth();
     switch (state.status) {
       case 'ready': {
         const { name, version, backend } = strategy.model;

@@ -4,3 +4,8 @@ export * from './onnx/onnx-inference.module.js';
 export * from './onnx/onnx.strategy.js';
 export * from './inference-core.module.js';
 export * from './inference.registry.js';
+export * from './model-inputs.js';
+export * from './tf-serving/tf-serving-inference.module.js';
+export * from './tf-serving/tf-serving.client.js';
+export * from './tf-serving/tf-serving.strategy.js';
+export * from './tf-serving/tf-serving.types.js';

@@ -25,10 +25,12 @@ export type StrategyState =
  * Nothing here knows about HTTP; callers never learn which runtime answered, except through `model.backend`.
  */
 export interface InferenceStrategy {
-  /** Current model; throws `ModelNotReadyError` before the model is loaded. */
+  /** The model answering (for TF Serving: the version it resolved last). */
   readonly model: ServedModel;
   /** `ready` only once the model is loaded and has answered a real warm-up inference. */
   state(): StrategyState;
+  /** The state, checked now where that means a remote call (health probes). */
+  checkHealth(): Promise<StrategyState>;
   /** Logits for every row of the batch, in row order. */
   infer(batch: TokenizedBatch): Promise<Logits>;
 }

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Res, type Type } from '@nestjs/common';
 import {
+  ApiBadGatewayResponse,
   ApiBadRequestResponse,
+  ApiGatewayTimeoutResponse,
   ApiBody,
   ApiOkResponse,
   ApiOperation,
@@ -28,6 +30,8 @@ export interface SentimentControllerOptions {
   readonly service: string;
   /** One line for the docs: which runtime answers. */
   readonly backend: string;
+  /** The runtime is a remote server: document its 502/504 answers too. */
+  readonly remote?: boolean;
 }
 
 export const SENTIMENT_ROUTE = 'inference/sentiment_analysis';
@@ -50,7 +54,16 @@ function setModelHeaders(res: Response, model: ServedModel, truncated: number): 
   res.setHeader('X-Truncated-Count', String(truncated));
 }
 
-const errors = (notReady: string) => [
+const errors = (notReady: string, remote: boolean) => [
+  ...(remote
+    ? [
+        ApiBadGatewayResponse({
+          type: ErrorResponseDto,
+          description: 'The backend answered an error (its text in message) or an invalid answer.',
+        }),
+        ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'The backend did not answer in time.' }),
+      ]
+    : []),
   ApiBadRequestResponse({
     type: ErrorResponseDto,
     description: 'Invalid body: missing, empty or non-string sentence, unknown field, malformed JSON, too long.',
@@ -88,7 +101,7 @@ export function createSentimentController(options: SentimentControllerOptions): 
     })
     @ApiBody({ type: SentimentRequestDto })
     @ApiOkResponse({ type: SentimentResponseDto, headers: MODEL_HEADERS })
-    @apply(errors(notReady))
+    @apply(errors(notReady, options.remote ?? false))
     async classify(
       @Body() body: SentimentRequestDto,
       @Res({ passthrough: true }) res: Response,
@@ -107,7 +120,7 @@ export function createSentimentController(options: SentimentControllerOptions): 
     })
     @ApiBody({ type: SentimentBatchRequestDto })
     @ApiOkResponse({ type: SentimentBatchResponseDto, headers: MODEL_HEADERS })
-    @apply(errors(notReady))
+    @apply(errors(notReady, options.remote ?? false))
     async classifyBatch(
       @Body() body: SentimentBatchRequestDto,
       @Res({ passthrough: true }) res: Response,

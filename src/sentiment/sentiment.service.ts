@@ -21,9 +21,9 @@ export class SentimentService {
   ) {}
 
   async classify(sentences: readonly string[]): Promise<Classification> {
-    const model = this.strategy.model;
     const batch = await this.tokenizer.encodeBatch(sentences);
     const logits = await this.strategy.infer(batch);
+    const model = this.strategy.model;
     if (logits.rows !== sentences.length) {
       throw new Error(`the ${model.backend} backend returned ${logits.rows} rows for ${sentences.length} sentences`);
     }

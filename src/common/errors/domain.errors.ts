@@ -25,3 +25,48 @@ export class InvalidInputError extends DomainError {
   readonly kind = 'invalid_input';
   override readonly name = 'InvalidInputError';
 }
+
+/** What a remote backend (TensorFlow Serving) did wrong, for logs and metrics. */
+export type UpstreamFailure = 'unreachable' | 'unavailable' | 'timeout' | 'http_error' | 'bad_response';
+
+/** The remote backend cannot be reached, or says it is unavailable. → 503 + Retry-After */
+export class UpstreamUnavailableError extends DomainError {
+  readonly kind = 'upstream_unavailable';
+  override readonly name = 'UpstreamUnavailableError';
+  readonly retryAfterSeconds = 1;
+  constructor(
+    readonly upstream: string,
+    readonly failure: UpstreamFailure,
+    detail: string,
+  ) {
+    super(MESSAGES.UPSTREAM_UNAVAILABLE(upstream, detail));
+  }
+}
+
+/** The remote backend did not answer in time. → 504 */
+export class UpstreamTimeoutError extends DomainError {
+  readonly kind = 'upstream_timeout';
+  override readonly name = 'UpstreamTimeoutError';
+  readonly failure: UpstreamFailure = 'timeout';
+  constructor(
+    readonly upstream: string,
+    readonly timeoutMs: number,
+  ) {
+    super(MESSAGES.UPSTREAM_TIMEOUT(upstream, timeoutMs));
+  }
+}
+
+/** The remote backend answered with an error, or with something that is not a valid answer. → 502 */
+export class UpstreamFailedError extends DomainError {
+  readonly kind = 'upstream_failed';
+  override readonly name = 'UpstreamFailedError';
+  constructor(
+    readonly upstream: string,
+    readonly failure: UpstreamFailure,
+    /** The upstream's HTTP status, when it answered. */
+    readonly upstreamStatus: number | undefined,
+    detail: string,
+  ) {
+    super(MESSAGES.UPSTREAM_FAILED(upstream, upstreamStatus, detail));
+  }
+}

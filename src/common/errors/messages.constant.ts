@@ -7,4 +7,10 @@ export const MESSAGES = {
   UNSUPPORTED_MEDIA_TYPE: (got: string | undefined) =>
     `Content-Type must be application/json${got ? `, got ${got}` : ' (none was sent)'}`,
   INTERNAL: 'internal server error',
+  UPSTREAM_UNAVAILABLE: (upstream: string, detail: string) => `${upstream} is unavailable: ${detail}`,
+  UPSTREAM_TIMEOUT: (upstream: string, ms: number) => `${upstream} did not answer within ${ms} ms`,
+  UPSTREAM_FAILED: (upstream: string, status: number | undefined, detail: string) =>
+    status === undefined
+      ? `${upstream} gave an invalid answer: ${detail}`
+      : `${upstream} answered ${status}: ${detail}`,
 } as const;

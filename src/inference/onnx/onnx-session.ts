@@ -5,15 +5,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
 import type { Logits } from '../../model/logits.js';
-
-/** The inputs a Hugging Face BERT-family ONNX export may declare, and where each comes from in a batch. */
-const FEEDS = {
-  input_ids: (batch: TokenizedBatch) => batch.inputIds,
-  attention_mask: (batch: TokenizedBatch) => batch.attentionMask,
-  token_type_ids: (batch: TokenizedBatch) => batch.tokenTypeIds,
-} as const;
-
-export type ModelInputName = keyof typeof FEEDS;
+import { MODEL_INPUT_NAMES, type ModelInputName, inputValues, isModelInputName } from '../model-inputs.js';
 
 export interface OnnxSessionOptions {
   /** Threads inside one operator (ONNX Runtime's intra-op pool). */
@@ -25,10 +17,6 @@ export interface OnnxSessionOptions {
 interface ModelInput {
   readonly name: ModelInputName;
   readonly type: 'int64' | 'int32';
-}
-
-function isModelInput(name: string): name is ModelInputName {
-  return Object.hasOwn(FEEDS, name);
 }
 
 export class OnnxSession {
@@ -70,9 +58,9 @@ export class OnnxSession {
   private static check(session: ort.InferenceSession, modelPath: string): OnnxSession {
     const inputs: ModelInput[] = [];
     for (const meta of session.inputMetadata) {
-      if (!isModelInput(meta.name)) {
+      if (!isModelInputName(meta.name)) {
         throw new Error(
-          `${modelPath}: unsupported model input "${meta.name}" (supported: ${Object.keys(FEEDS).join(', ')})`,
+          `${modelPath}: unsupported model input "${meta.name}" (supported: ${MODEL_INPUT_NAMES.join(', ')})`,
         );
       }
       if (!meta.isTensor || (meta.type !== 'int64' && meta.type !== 'int32') || meta.shape.length !== 2) {
@@ -99,7 +87,7 @@ export class OnnxSession {
     const dims = [batch.batchSize, batch.sequenceLength];
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of this.inputs) {
-      feeds[input.name] = OnnxSession.tensor(input.type, FEEDS[input.name](batch), dims);
+      feeds[input.name] = OnnxSession.tensor(input.type, inputValues(batch, input.name), dims);
     }
     const result = await this.session.run(feeds, [this.outputName]);
     const logits = result[this.outputName];

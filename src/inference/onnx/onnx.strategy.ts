@@ -59,6 +59,10 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
     return this.current;
   }
 
+  checkHealth(): Promise<StrategyState> {
+    return Promise.resolve(this.current);
+  }
+
   async infer(batch: TokenizedBatch): Promise<Logits> {
     if (this.session === null || this.current.status !== 'ready') {
       throw new ModelNotReadyError(this.bundle.name);

@@ -1,0 +1,219 @@
+import axios, { type AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  type DomainError,
+  UpstreamFailedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../../common/errors/index.js';
+import type { ZodType } from 'zod';
+import {
+  type TfServingModelMetadata,
+  type TfServingModelStatus,
+  type TfServingPredictRequest,
+  type TfServingPredictResponse,
+  errorBodySchema,
+  modelMetadataSchema,
+  modelStatusSchema,
+  predictResponseSchema,
+} from './tf-serving.types.js';
+
+export const TF_SERVING = 'TensorFlow Serving';
+
+export interface TfServingClientOptions {
+  /** REST base URL, e.g. http://tf-serving:8501 (no trailing slash). */
+  readonly url: string;
+  readonly modelName: string;
+  /** Pinned version, or a version label; neither = TF Serving's latest. */
+  readonly version?: string | undefined;
+  readonly label?: string | undefined;
+  /** Budget of one call, retries included (ms). */
+  readonly timeoutMs: number;
+  /** Extra attempts after a connection failure or a 503. */
+  readonly retries: number;
+}
+
+/** Socket-level failures where the request never got an answer: safe to retry an idempotent predict. */
+const CONNECTION_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+const NON_FINITE_TOKEN = /(-?Infinity|NaN)/y;
+
+/**
+ * JSON.parse that also accepts the bare `NaN`, `Infinity` and `-Infinity` TF Serving writes for non-finite
+ * floats (they become null, which the caller rejects as an invalid answer).
+ */
+export function parseTfServingJson(text: string): unknown {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') {
+        out += text[++i] ?? '';
+      } else if (c === '"') {
+        inString = false;
+      }
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    NON_FINITE_TOKEN.lastIndex = i;
+    const match = NON_FINITE_TOKEN.exec(text);
+    if (match) {
+      out += 'null';
+      i += match[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return JSON.parse(out);
+}
+
+/**
+ * Typed client for TensorFlow Serving's REST API. One keep-alive connection pool; every call has an explicit
+ * deadline (retries included); failures become domain errors (never a raw AxiosError): unreachable or 503 →
+ * `UpstreamUnavailableError`, no answer in time or TF Serving's own 504 → `UpstreamTimeoutError`, any other
+ * error status or an unparsable body → `UpstreamFailedError` carrying TF Serving's `error` text. A model that is
+ * not loaded (404 "Servable not found") counts as unavailable. Only connection failures and 503s are retried,
+ * with full-jitter exponential backoff inside the deadline: predict has no side effects, so a retry is safe.
+ */
+export class TfServingClient {
+  private readonly http: AxiosInstance;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(
+    readonly options: TfServingClientOptions,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.http = axios.create({
+      baseURL: options.url,
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // Bodies are parsed here (TF Serving may write NaN), and every status is handled below.
+      responseType: 'text',
+      transformResponse: (data: unknown) => data,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    });
+  }
+
+  /** `/v1/models/{name}` plus `/versions/{v}` or `/labels/{l}` when configured. */
+  get modelPath(): string {
+    const base = `/v1/models/${encodeURIComponent(this.options.modelName)}`;
+    if (this.options.version !== undefined) {
+      return `${base}/versions/${this.options.version}`;
+    }
+    return this.options.label !== undefined ? `${base}/labels/${encodeURIComponent(this.options.label)}` : base;
+  }
+
+  /** Status of the model's versions (a label is not resolved by this endpoint: all versions are listed). */
+  status(): Promise<TfServingModelStatus> {
+    const base = `/v1/models/${encodeURIComponent(this.options.modelName)}`;
+    const path = this.options.version !== undefined ? `${base}/versions/${this.options.version}` : base;
+    return this.call(modelStatusSchema, 'GET', path);
+  }
+
+  /** Resolved model spec (the version a label or "latest" points at) and the signatures. */
+  metadata(): Promise<TfServingModelMetadata> {
+    return this.call(modelMetadataSchema, 'GET', `${this.modelPath}/metadata`);
+  }
+
+  predict(request: TfServingPredictRequest): Promise<TfServingPredictResponse> {
+    return this.call(predictResponseSchema, 'POST', `${this.modelPath}:predict`, request);
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async call<T>(schema: ZodType<T>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new UpstreamTimeoutError(TF_SERVING, this.options.timeoutMs);
+      }
+      let error: DomainError;
+      try {
+        const response = await this.http.request<string>({ method, url: path, data: body, timeout: remaining });
+        const result = this.read(schema, response);
+        if (!(result instanceof Error)) {
+          return result;
+        }
+        error = result;
+      } catch (thrown) {
+        error = this.fromTransportError(thrown as AxiosError, remaining);
+      }
+      const retryable = error instanceof UpstreamUnavailableError;
+      if (!retryable || attempt >= this.options.retries) {
+        throw error;
+      }
+      const backoff = this.random() * Math.min(1000, 25 * 2 ** attempt);
+      if (Date.now() + backoff >= deadline) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
+
+  /** The parsed and validated body of a 200, or the domain error an error status stands for. */
+  private read<T>(schema: ZodType<T>, response: AxiosResponse<string>): T | DomainError {
+    const text = typeof response.data === 'string' ? response.data : '';
+    let parsed: unknown;
+    try {
+      parsed = text.length > 0 ? parseTfServingJson(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (response.status === 200) {
+      if (parsed === undefined) {
+        return new UpstreamFailedError(TF_SERVING, 'bad_response', undefined, `unparsable body: ${text.slice(0, 200)}`);
+      }
+      const valid = schema.safeParse(parsed);
+      return valid.success
+        ? valid.data
+        : new UpstreamFailedError(
+            TF_SERVING,
+            'bad_response',
+            undefined,
+            `unexpected body: ${valid.error.issues[0]?.message ?? ''}`,
+          );
+    }
+    const errorBody = errorBodySchema.safeParse(parsed);
+    const detail = errorBody.success ? errorBody.data.error : text.slice(0, 200) || `HTTP ${response.status}`;
+    if (response.status === 503 || (response.status === 404 && /Servable not found/i.test(detail))) {
+      return new UpstreamUnavailableError(TF_SERVING, 'unavailable', detail);
+    }
+    if (response.status === 504) {
+      return new UpstreamTimeoutError(TF_SERVING, this.options.timeoutMs);
+    }
+    return new UpstreamFailedError(TF_SERVING, 'http_error', response.status, detail);
+  }
+
+  private fromTransportError(error: AxiosError, timeoutMs: number): DomainError {
+    const code = error.code ?? '';
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
+      return new UpstreamTimeoutError(TF_SERVING, Math.min(timeoutMs, this.options.timeoutMs));
+    }
+    if (CONNECTION_FAILURES.has(code)) {
+      return new UpstreamUnavailableError(TF_SERVING, 'unreachable', `${code} ${this.options.url}`);
+    }
+    return new UpstreamFailedError(TF_SERVING, 'bad_response', undefined, code || error.message);
+  }
+}
