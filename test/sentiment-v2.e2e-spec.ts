@@ -197,3 +197,41 @@ describe('v2 when TF Serving is down, loading or unloaded', () => {
     await request(server).get('/health/dependencies').expect(200);
   });
 });
+
+describe('v2 routed to a version label or a pinned version', () => {
+  let tfServing: StandInProcess;
+  beforeAll(async () => {
+    tfServing = await StandInProcess.start();
+    await tfServing.setLabel('sentiment_analysis', 'stable', '1');
+  });
+  afterAll(async () => {
+    await tfServing.close();
+  });
+
+  it('should call /labels/{label}:predict and report the version the label resolves to', async () => {
+    const app = await startApp({ TF_SERVING_URL: tfServing.url, TF_SERVING_MODEL_LABEL: 'stable' });
+    try {
+      await tfServing.takeRequests();
+      const res = await request(app.getHttpServer()).post(V2).send({ sentence: 'this is a great example' }).expect(200);
+      expect(res.headers['x-model-version']).toBe('1');
+      const paths = (await tfServing.takeRequests()).map((r) => r.path);
+      expect(paths).toContain('/v1/models/sentiment_analysis/labels/stable:predict');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('should answer 503 for a pinned version TF Serving does not have, and say which', async () => {
+    const app = await startApp({
+      TF_SERVING_URL: tfServing.url,
+      TF_SERVING_MODEL_VERSION: '7',
+      TF_SERVING_RETRIES: '0',
+    });
+    try {
+      const res = await request(app.getHttpServer()).post(V2).send({ sentence: 'fine' }).expect(503);
+      expect(res.body.message).toMatch(/Could not find version 7 of model sentiment_analysis/);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -47,6 +47,9 @@ const CONNECTION_FAILURES = new Set([
 
 const NON_FINITE_TOKEN = /(-?Infinity|NaN)/y;
 
+/** TF Serving's 404 texts for a model or version that is not loaded (predict/metadata, then status). */
+const NOT_LOADED = /^(Servable not found for request|Could not find (any versions of model|version \d+ of model))/;
+
 /**
  * JSON.parse that also accepts the bare `NaN`, `Infinity` and `-Infinity` TF Serving writes for non-finite
  * floats (they become null, which the caller rejects as an invalid answer).
@@ -87,7 +90,7 @@ export function parseTfServingJson(text: string): unknown {
  * deadline (retries included); failures become domain errors (never a raw AxiosError): unreachable or 503 →
  * `UpstreamUnavailableError`, no answer in time or TF Serving's own 504 → `UpstreamTimeoutError`, any other
  * error status or an unparsable body → `UpstreamFailedError` carrying TF Serving's `error` text. A model that is
- * not loaded (404 "Servable not found") counts as unavailable. Only connection failures and 503s are retried,
+ * not loaded (404 "Servable not found" / "Could not find ...") counts as unavailable. Only connection failures and 503s are retried,
  * with full-jitter exponential backoff inside the deadline: predict has no side effects, so a retry is safe.
  */
 export class TfServingClient {
@@ -197,7 +200,7 @@ export class TfServingClient {
     }
     const errorBody = errorBodySchema.safeParse(parsed);
     const detail = errorBody.success ? errorBody.data.error : text.slice(0, 200) || `HTTP ${response.status}`;
-    if (response.status === 503 || (response.status === 404 && /Servable not found/i.test(detail))) {
+    if (response.status === 503 || (response.status === 404 && NOT_LOADED.test(detail))) {
       return new UpstreamUnavailableError(TF_SERVING, 'unavailable', detail);
     }
     if (response.status === 504) {

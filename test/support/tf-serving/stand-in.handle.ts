@@ -9,6 +9,7 @@ type Command =
   | { type: 'start' }
   | { type: 'unload'; model: string; version: string }
   | { type: 'state'; model: string; version: string; state: VersionState }
+  | { type: 'label'; model: string; label: string; version: string }
   | { type: 'requests' };
 
 export type StandInCommand = Command & { id: number };
@@ -75,6 +76,10 @@ export class StandInProcess {
 
   setState(model: string, version: string, state: VersionState): Promise<void> {
     return this.call({ type: 'state', model, version, state }) as Promise<void>;
+  }
+
+  setLabel(model: string, label: string, version: string): Promise<void> {
+    return this.call({ type: 'label', model, label, version }) as Promise<void>;
   }
 
   /** Requests received since the last call. */

@@ -28,6 +28,9 @@ process.on('message', (command: StandInCommand) => {
       case 'state':
         server.setState(command.model, command.version, command.state);
         return undefined;
+      case 'label':
+        server.setLabel(command.model, command.label, command.version);
+        return undefined;
       case 'requests':
         return server.requests.splice(0);
       default: {
