@@ -1,0 +1,139 @@
+/**
+ * docker-compose.yml and the Dockerfile without a Docker engine: what they reference exists in the repository
+ * and agrees with the app's configuration names, and the image is built the way the deployment issue asks.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { envSchema, loadConfig } from '../../src/config/index.js';
+import { outOfSync, readVersions } from '../../tools/release/sync-versions.js';
+import { REPO_ROOT } from '../support/app.js';
+
+interface ComposeService {
+  image: string;
+  build?: string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  read_only?: boolean;
+  cap_drop?: string[];
+}
+
+const dotenv = Object.fromEntries(
+  readFileSync(resolve(REPO_ROOT, '.env'), 'utf8')
+    .split('\n')
+    .filter((line) => /^\w+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+/** `${VAR}` interpolation as docker compose does it from .env (no defaults used in our file). */
+const interpolate = (value: string) =>
+  value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    if (!(name in dotenv)) {
+      throw new Error(`docker-compose.yml uses \${${name}}, which .env does not define`);
+    }
+    return dotenv[name] as string;
+  });
+const compose = parse(readFileSync(resolve(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+};
+const versions = readVersions();
+
+describe('docker-compose.yml', () => {
+  const api = compose.services.api!;
+  const tf = compose.services['tf-serving']!;
+  const env = Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
+
+  it('should run the API and a version-pinned TF Serving', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'tf-serving']);
+    expect(interpolate(tf.image)).toBe(versions.tfServingImage);
+    expect(interpolate(tf.image)).toMatch(/^tensorflow\/serving:\d+\.\d+\.\d+$/);
+    expect(interpolate(api.image)).toBe(`sentiment-analysis:${versions.app}`);
+    expect(api.build).toBe('.');
+  });
+
+  it('should configure the API only with variables the app reads, and values it accepts', () => {
+    const known = new Set(Object.keys(envSchema.shape));
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    const config = loadConfig(env);
+    expect(api.ports).toEqual([`${config.server.port}:${config.server.port}`]);
+    expect(config.model.version).toBe(versions.model);
+    expect(config.tfServing.version).toBe(config.model.version);
+  });
+
+  it('should mount the repository model folder where TF Serving looks for it, with the configured version in it', () => {
+    const config = loadConfig(env);
+    const [source, target] = (tf.volumes?.[0] ?? '').split(':');
+    expect(target).toBe(`/models/${config.tfServing.modelName}`);
+    expect(tf.environment).toMatchObject({ MODEL_NAME: config.tfServing.modelName, MODEL_BASE_PATH: '/models' });
+    const versionDir = join(resolve(REPO_ROOT, source!), config.model.version ?? '');
+    expect(existsSync(join(versionDir, 'saved_model.pb'))).toBe(true);
+    expect(existsSync(join(versionDir, 'variables', 'variables.index'))).toBe(false);
+  });
+
+  it("should point the API at TF Serving's REST port and start it only once the model is AVAILABLE", () => {
+    const url = new URL(loadConfig(env).tfServing.url);
+    expect(url.hostname).toBe('tf-serving');
+    expect(tf.ports).toContain(`${url.port}:${url.port}`);
+    expect(tf.healthcheck?.test.join(' ')).toContain(`GET /v1/models/${loadConfig(env).tfServing.modelName} `);
+    expect(tf.healthcheck?.test.join(' ')).toContain('"AVAILABLE"');
+    expect(api.depends_on).toEqual({ 'tf-serving': { condition: 'service_healthy' } });
+    expect(api.healthcheck?.test.join(' ')).toContain('/health/ready');
+  });
+
+  it('should run the API with a read-only root filesystem and no capabilities', () => {
+    expect(api.read_only).toBe(true);
+    expect(api.cap_drop).toEqual(['ALL']);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(resolve(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const lines = dockerfile.split('\n').filter((line) => line.trim() && !line.trim().startsWith('#'));
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+  const runtime = stages.at(-1)!;
+
+  it('should pin its base image by version, glibc (Debian), never latest', () => {
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=${versions.nodeImage.replace(/\./g, '\\.')}$`, 'm'));
+    expect(versions.nodeImage).toMatch(/^node:\d+\.\d+\.\d+-(bookworm|bullseye)(-slim)?$/);
+    expect(lines.filter((l) => l.startsWith('FROM')).every((l) => l.includes('${NODE_IMAGE}'))).toBe(true);
+    expect(dockerfile).not.toMatch(/:latest\b/);
+  });
+
+  it('should be multi-stage, with a runtime stage that copies only what the service runs', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const copies = runtime.split('\n').filter((l) => l.startsWith('COPY'));
+    const sources = copies.map((l) => l.replace(/^COPY (--from=\w+ )?/, '').split(' ')[0]);
+    expect(sources.sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json', 'models']);
+    expect(stages[0]).toContain('npm prune --omit=dev');
+    expect(stages[0]).toContain('tools/docker/prune-node-modules.mjs');
+  });
+
+  it('should run as a non-root user, with node as PID 1 and a HEALTHCHECK on the liveness path', () => {
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health\/live/m);
+    expect(runtime).not.toMatch(/^(ENTRYPOINT|CMD) .*npm/m);
+  });
+
+  it('should send the build only what it copies (.dockerignore allow-list)', () => {
+    const ignore = readFileSync(resolve(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignore[ignore.findIndex((l) => !l.startsWith('#') && l.trim())]).toBe('*');
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'src/',
+      'models/',
+      'tools/docker/prune-node-modules.mjs',
+    ]) {
+      expect(ignore).toContain(`!${path}`);
+    }
+  });
+});
+
+describe('versions', () => {
+  it('should come from package.json everywhere (npm run version:sync -- --check)', () => {
+    expect(outOfSync()).toEqual([]);
+  });
+});
