@@ -12,6 +12,7 @@ import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
 import { BertTokenizer, type TokenizedBatch } from '../src/model/bert.tokenizer.js';
 import { loadModelBundle, type ModelBundle } from '../src/model/model-bundle.js';
 import { type FlatTensor, SavedModelRunner } from './support/tfjs-savedmodel.js';
+import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
 
 const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
 const VERSION = '1';
@@ -29,26 +30,6 @@ const golden = JSON.parse(
   readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
 ) as { framework: string; cases: GoldenCase[] };
 
-/** A right-padded batch built from token ids, as the tokenizer would produce it (token types all 0). */
-function batchOf(rows: readonly (readonly number[])[], padId: number): TokenizedBatch {
-  const sequenceLength = Math.max(...rows.map((row) => row.length));
-  const inputIds = new Int32Array(rows.length * sequenceLength).fill(padId);
-  const attentionMask = new Int32Array(rows.length * sequenceLength);
-  rows.forEach((row, r) => {
-    inputIds.set(row, r * sequenceLength);
-    attentionMask.fill(1, r * sequenceLength, r * sequenceLength + row.length);
-  });
-  return {
-    batchSize: rows.length,
-    sequenceLength,
-    inputIds,
-    attentionMask,
-    tokenTypeIds: new Int32Array(rows.length * sequenceLength),
-    lengths: rows.map((row) => row.length),
-    truncated: rows.map(() => false),
-  };
-}
-
 function runTfjs(runner: SavedModelRunner, batch: TokenizedBatch): Float32Array {
   const shape = [batch.batchSize, batch.sequenceLength];
   const feeds: Record<string, FlatTensor> = {
@@ -62,29 +43,6 @@ function runTfjs(runner: SavedModelRunner, batch: TokenizedBatch): Float32Array 
   }
   expect(logits.shape).toEqual([batch.batchSize, 2]);
   return logits.data;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
-  }
-  return max;
-}
-
-function argmaxRows(logits: ArrayLike<number>, columns: number): number[] {
-  const labels: number[] = [];
-  for (let start = 0; start < logits.length; start += columns) {
-    let best = 0;
-    for (let c = 1; c < columns; c++) {
-      if ((logits[start + c] as number) > (logits[start + best] as number)) {
-        best = c;
-      }
-    }
-    labels.push(best);
-  }
-  return labels;
 }
 
 describe('TF Serving export: parity of saved_model.pb (run in tfjs) with PyTorch and ONNX Runtime', () => {

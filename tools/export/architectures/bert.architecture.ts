@@ -127,17 +127,20 @@ function encoderLayer(b: GraphBuilder, h: Value, mask: Value, c: BertConfig, w: 
   });
 }
 
+/** Names of the run-time dimensions of the token inputs, as Hugging Face Optimum's ONNX export names them. */
+export const TOKEN_INPUT_DIMS = ['batch_size', 'sequence_length'] as const;
+
 /**
- * The graph: inputs `input_ids`, `attention_mask`, `token_type_ids` (int64 `[batch, seq]`, as Hugging Face exports
- * declare them), output `logits` (float32 `[batch, numLabels]`).
+ * The graph: inputs `input_ids`, `attention_mask`, `token_type_ids` (int64 `[batch_size, sequence_length]`, as
+ * Hugging Face exports declare them), output `logits` (float32 `[batch_size, numLabels]`).
  */
 export function buildBertForSequenceClassification(config: BertConfig, weights: WeightSource): IrGraph {
   const c = config;
   const H = c.hiddenSize;
   const b = new GraphBuilder();
-  const inputIds = b.input('input_ids', 'int64', [-1, -1]);
-  const attentionMask = b.input('attention_mask', 'int64', [-1, -1]);
-  const tokenTypeIds = b.input('token_type_ids', 'int64', [-1, -1]);
+  const inputIds = b.input('input_ids', 'int64', [-1, -1], TOKEN_INPUT_DIMS);
+  const attentionMask = b.input('attention_mask', 'int64', [-1, -1], TOKEN_INPUT_DIMS);
+  const tokenTypeIds = b.input('token_type_ids', 'int64', [-1, -1], TOKEN_INPUT_DIMS);
 
   const sequence = b.withScope('bert', () => {
     const embedded = b.withScope('embeddings', () => {
@@ -188,6 +191,6 @@ export function buildBertForSequenceClassification(config: BertConfig, weights: 
     ),
   );
   const logits = dense(b, pooled, readLinear(weights, 'classifier', H, c.numLabels), 'classifier');
-  b.output('logits', logits);
+  b.output('logits', logits, [TOKEN_INPUT_DIMS[0], null]);
   return b.build();
 }

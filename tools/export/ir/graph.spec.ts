@@ -40,6 +40,45 @@ describe('IR graph builder', () => {
     ).toEqual([3, 4]);
   });
 
+  it('should carry the dimension names of graph inputs and outputs, and only of those', () => {
+    const b = new GraphBuilder();
+    const ids = b.input('ids', 'int64', [-1, -1], ['batch_size', 'sequence_length']);
+    const mask = b.input('mask', 'int64', [-1, -1]);
+    const table = b.constant('table', [10, 3], new Float32Array(30));
+    const looked = b.gather(table, ids);
+    expect(looked.dimNames).toBeUndefined();
+    b.output('y', b.firstToken(looked), ['batch_size', null]);
+    const graph = b.build();
+    expect(graph.inputs).toEqual([
+      { node: 'ids', dtype: 'int64', shape: [-1, -1], dimNames: ['batch_size', 'sequence_length'] },
+      { node: 'mask', dtype: 'int64', shape: [-1, -1] },
+    ]);
+    expect(mask.dimNames).toBeUndefined();
+    expect(graph.outputs).toEqual([{ node: 'y', dtype: 'float32', shape: [-1, 3], dimNames: ['batch_size', null] }]);
+    // The nodes themselves are unchanged by the names.
+    expect(graph.nodes.find((node) => node.name === 'ids')).toEqual({
+      op: 'input',
+      inputs: [],
+      name: 'ids',
+      dtype: 'int64',
+      shape: [-1, -1],
+    });
+  });
+
+  it('should reject dimension names that do not fit the shape', () => {
+    const b = new GraphBuilder();
+    expect(() => b.input('a', 'int64', [-1, -1], ['batch_size'])).toThrow(/a: 1 dimension names for a rank-2 value/);
+    expect(() => b.input('b', 'int64', [-1, 4], [null, 'width'])).toThrow(
+      /b: dimension 1 is static \(4\); only run-time \(-1\) dimensions take a name/,
+    );
+    expect(() => b.input('c', 'int64', [-1], ['batch size'])).toThrow(/c: invalid dimension name "batch size"/);
+    const x = b.input('x', 'float32', [-1, 2], ['batch_size', null]);
+    expect(() => b.output('y', x, ['batch_size'])).toThrow(/y: 1 dimension names for a rank-2 value/);
+    // Nothing was added by the rejected calls.
+    b.output('y', x);
+    expect(b.build().nodes.map((node) => node.name)).toEqual(['x', 'y']);
+  });
+
   it('should reject inconsistent graphs at build time, naming the node', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [-1, 4]);

@@ -2,10 +2,12 @@
  * A small, backend-neutral intermediate representation (IR) of an inference graph.
  *
  * Architectures (BERT, DistilBERT, ...) are described once with `GraphBuilder`; emitters turn the result into a
- * TensorFlow GraphDef (tools/export/tf/) or, later, an ONNX graph. The IR is deliberately primitive-level: every node
- * is one tensor operation with one output, every static parameter (axis, transpose flags) is a plain attribute,
- * and every tensor carries a dtype and a static shape (`-1` = known only at run time). Nothing here knows about
- * protobuf, TensorFlow op names or ONNX opsets.
+ * TensorFlow GraphDef (tools/export/tf/) or an ONNX graph (tools/export/onnx/). The IR is deliberately
+ * primitive-level: every node is one tensor operation with one output, every static parameter (axis, transpose
+ * flags) is a plain attribute, and every tensor carries a dtype and a static shape (`-1` = known only at run
+ * time). Graph inputs and outputs may also name their run-time dimensions (`batch_size`, `sequence_length`), for
+ * formats that declare them (ONNX `dim_param`); formats that do not (a TF signature) ignore the names. Nothing here
+ * knows about protobuf, TensorFlow op names or ONNX opsets.
  */
 
 export type DType = 'float32' | 'int32' | 'int64' | 'bool';
@@ -15,11 +17,20 @@ export type Shape = readonly number[];
 
 export type ConstData = Float32Array | Int32Array | BigInt64Array;
 
+/**
+ * Names of a value's dimensions, one entry per axis: a name for a run-time (`-1`) dimension, `null` for a dimension
+ * left unnamed. Dimensions sharing a name have the same size at run time (e.g. `batch_size` on every input and on
+ * the output).
+ */
+export type DimNames = readonly (string | null)[];
+
 /** The (single) output of a node, as architectures see it. */
 export interface Value {
   readonly node: string;
   readonly dtype: DType;
   readonly shape: Shape;
+  /** Set only on graph inputs and outputs declared with dimension names (`GraphBuilder.input` / `output`). */
+  readonly dimNames?: DimNames;
 }
 
 interface NodeBase {
@@ -79,6 +90,8 @@ type UnaryOp = 'rsqrt' | 'erf' | 'tanh' | 'softmax';
 type NodeSpec = IrNode extends infer N ? (N extends IrNode ? Omit<N, 'name' | 'dtype' | 'shape'> : never) : never;
 
 const NAME_PART = /^[A-Za-z0-9.][A-Za-z0-9_.-]*$/;
+/** A dimension name: an identifier, as ONNX exporters write `dim_param`. */
+const DIM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function numElements(shape: Shape): number {
   return shape.reduce((product, dim) => product * dim, 1);
@@ -161,9 +174,13 @@ export class GraphBuilder {
     }
   }
 
-  /** A graph input (top-level name, never scoped), e.g. `input_ids` int64 [-1, -1]. */
-  input(name: string, dtype: DType, shape: Shape): Value {
-    const value = this.addNode({ op: 'input', inputs: [] }, name, dtype, shape, false);
+  /**
+   * A graph input (top-level name, never scoped), e.g. `input_ids` int64 [-1, -1], optionally with names for its
+   * run-time dimensions, e.g. `['batch_size', 'sequence_length']`.
+   */
+  input(name: string, dtype: DType, shape: Shape, dimNames?: DimNames): Value {
+    this.checkDimNames(name, shape, dimNames);
+    const value = this.withDimNames(this.addNode({ op: 'input', inputs: [] }, name, dtype, shape, false), dimNames);
     this.inputs.push(value);
     return value;
   }
@@ -380,9 +397,16 @@ export class GraphBuilder {
     return this.withScope(name, () => this.gather(h, this.int32('index', 0), 1));
   }
 
-  /** Names a graph output: an identity node called exactly `name` (no scope), e.g. `logits`. */
-  output(name: string, value: Value): Value {
-    const out = this.addNode({ op: 'identity', inputs: [value.node] }, name, value.dtype, value.shape, false);
+  /**
+   * Names a graph output: an identity node called exactly `name` (no scope), e.g. `logits`, optionally with names
+   * for its run-time dimensions, e.g. `['batch_size', null]`.
+   */
+  output(name: string, value: Value, dimNames?: DimNames): Value {
+    this.checkDimNames(name, value.shape, dimNames);
+    const out = this.withDimNames(
+      this.addNode({ op: 'identity', inputs: [value.node] }, name, value.dtype, value.shape, false),
+      dimNames,
+    );
     this.outputs.push(out);
     return out;
   }
@@ -417,6 +441,32 @@ export class GraphBuilder {
   private constantValues(value: Value): number[] | undefined {
     const node = this.byName.get(value.node);
     return node?.op === 'constant' && node.data instanceof Int32Array ? Array.from(node.data) : undefined;
+  }
+
+  private checkDimNames(name: string, shape: Shape, dimNames: DimNames | undefined): void {
+    if (dimNames === undefined) {
+      return;
+    }
+    if (dimNames.length !== shape.length) {
+      throw new GraphBuildError(`${name}: ${dimNames.length} dimension names for a rank-${shape.length} value`);
+    }
+    dimNames.forEach((dimName, i) => {
+      if (dimName === null) {
+        return;
+      }
+      if (!DIM_NAME.test(dimName)) {
+        throw new GraphBuildError(`${name}: invalid dimension name "${dimName}" (allowed: [A-Za-z_][A-Za-z0-9_]*)`);
+      }
+      if ((shape[i] as number) >= 0) {
+        throw new GraphBuildError(
+          `${name}: dimension ${i} is static (${shape[i]}); only run-time (-1) dimensions take a name`,
+        );
+      }
+    });
+  }
+
+  private withDimNames(value: Value, dimNames: DimNames | undefined): Value {
+    return dimNames === undefined ? value : { ...value, dimNames: [...dimNames] };
   }
 
   private scoped(name: string): string {

@@ -1,0 +1,151 @@
+/**
+ * The TypeScript ONNX export computes the same logits as the model it was generated from: model.onnx built from
+ * models/sentiment_analysis/1 (config.json + model.safetensors) into a temporary folder is run in ONNX Runtime and
+ * compared with the PyTorch golden logits and with the committed, PyTorch-exported model.onnx, unpadded and in
+ * padded batches, on the golden set always and on SST-2 dev when it is available.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT, hasSst2, readSst2, sst2Path } from '../tools/common/sst2.js';
+import { buildOnnxModel, writeOnnxModelFile } from '../tools/export/onnx/onnx.writer.js';
+import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
+import { BertTokenizer } from '../src/model/bert.tokenizer.js';
+import { loadModelBundle, type ModelBundle } from '../src/model/model-bundle.js';
+import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
+
+const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
+const VERSION = '1';
+/** Largest |logit difference| accepted between exports (Hugging Face Optimum's ATOL_FOR_VALIDATION). */
+const TOLERANCE = 1e-4;
+const DEV_BATCH_SIZE = 32;
+const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+
+interface GoldenCase {
+  readonly sentence: string;
+  readonly input_ids: number[];
+  readonly logits: number[];
+}
+const golden = JSON.parse(
+  readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
+) as { framework: string; cases: GoldenCase[] };
+
+describe('ONNX export: parity of the generated model.onnx with PyTorch and the PyTorch-exported model.onnx', () => {
+  let bundle: ModelBundle;
+  let dir: string;
+  let ours: OnnxSession;
+  let torchExport: OnnxSession;
+  let tokenizer: BertTokenizer;
+  let labels: number;
+  const measured: string[] = [];
+
+  beforeAll(async () => {
+    bundle = loadModelBundle(MODEL_DIR, VERSION);
+    labels = bundle.config.labels.length;
+    dir = mkdtempSync(join(tmpdir(), 'onnx-export-'));
+    const started = performance.now();
+    const bytes = buildOnnxModel(bundle.dir);
+    const path = writeOnnxModelFile(join(dir, 'model.onnx'), bytes);
+    measured.push(`export: ${bytes.byteLength} bytes in ${Math.round(performance.now() - started)} ms`);
+    ours = await OnnxSession.create(path, SESSION_OPTIONS);
+    torchExport = await OnnxSession.create(bundle.files.onnx, SESSION_OPTIONS);
+    tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
+  });
+  afterAll(async () => {
+    await ours?.release();
+    await torchExport?.release();
+    rmSync(dir, { recursive: true, force: true });
+    if (measured.length > 0) {
+      console.log(`ONNX export parity (tolerance ${TOLERANCE}):\n  ${measured.join('\n  ')}`);
+    }
+  });
+
+  it('should load in ONNX Runtime with the interface of the PyTorch export', () => {
+    expect(ours.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+    expect(ours.inputNames).toEqual(torchExport.inputNames);
+    expect(ours.numLabels).toBe(labels);
+  });
+
+  it('should match the PyTorch golden logits and the PyTorch export, one sentence at a time', async () => {
+    let vsTorch = 0;
+    let vsExport = 0;
+    for (const testCase of golden.cases) {
+      const batch = batchOf([testCase.input_ids], tokenizer.padId);
+      const logits = (await ours.run(batch)).data;
+      vsTorch = Math.max(vsTorch, maxAbsDiff(logits, testCase.logits));
+      vsExport = Math.max(vsExport, maxAbsDiff(logits, (await torchExport.run(batch)).data));
+      expect(argmaxRows(logits, labels)).toEqual(argmaxRows(testCase.logits, labels));
+    }
+    measured.push(
+      `golden (${golden.cases.length}, unpadded): max |ours − torch| ${vsTorch.toExponential(2)}, |ours − torch model.onnx| ${vsExport.toExponential(2)}`,
+    );
+    expect(vsTorch).toBeLessThan(TOLERANCE);
+    expect(vsExport).toBeLessThan(TOLERANCE);
+  });
+
+  it('should give the same logits when the golden set runs as one padded batch', async () => {
+    const batch = batchOf(
+      golden.cases.map((testCase) => testCase.input_ids),
+      tokenizer.padId,
+    );
+    // The longest golden sentence sets the padding, so most rows carry padded positions.
+    expect(batch.lengths.filter((length) => length < batch.sequenceLength).length).toBeGreaterThan(0);
+    const batched = (await ours.run(batch)).data;
+    const unpadded: number[] = [];
+    for (const testCase of golden.cases) {
+      unpadded.push(...(await ours.run(batchOf([testCase.input_ids], tokenizer.padId))).data);
+    }
+    const vsUnpadded = maxAbsDiff(batched, unpadded);
+    const vsTorch = maxAbsDiff(
+      batched,
+      golden.cases.flatMap((testCase) => testCase.logits),
+    );
+    const vsExport = maxAbsDiff(batched, (await torchExport.run(batch)).data);
+    measured.push(
+      `golden (one padded batch of ${batch.batchSize} × ${batch.sequenceLength}): max |padded − unpadded| ${vsUnpadded.toExponential(2)}, |ours − torch| ${vsTorch.toExponential(2)}, |ours − torch model.onnx| ${vsExport.toExponential(2)}`,
+    );
+    expect(vsUnpadded).toBeLessThan(TOLERANCE);
+    expect(vsTorch).toBeLessThan(TOLERANCE);
+    expect(vsExport).toBeLessThan(TOLERANCE);
+  });
+
+  const withDev = hasSst2('dev') ? it : it.skip;
+  if (!hasSst2('dev')) {
+    console.log(`SST-2 dev not found at ${sst2Path('dev')} (set SST2_DIR): skipping the dev-set parity test.`);
+  }
+
+  withDev(
+    `should match the PyTorch export on the whole SST-2 dev set, in padded batches of ${DEV_BATCH_SIZE}`,
+    async () => {
+      const rows = readSst2('dev');
+      const started = performance.now();
+      let maxDiff = 0;
+      let tokens = 0;
+      let correct = 0;
+      const flipped: string[] = [];
+      // File order, so each batch is padded to its longest sentence, as the service batches requests.
+      for (let start = 0; start < rows.length; start += DEV_BATCH_SIZE) {
+        const chunk = rows.slice(start, start + DEV_BATCH_SIZE);
+        const batch = await tokenizer.encodeBatch(chunk.map((row) => row.sentence));
+        tokens += batch.batchSize * batch.sequenceLength;
+        const logits = (await ours.run(batch)).data;
+        const reference = (await torchExport.run(batch)).data;
+        maxDiff = Math.max(maxDiff, maxAbsDiff(logits, reference));
+        const predicted = argmaxRows(logits, labels);
+        const referenceLabels = argmaxRows(reference, labels);
+        predicted.forEach((label, i) => {
+          if (label !== referenceLabels[i]) {
+            flipped.push(chunk[i]?.sentence ?? '');
+          }
+          correct += label === chunk[i]?.label ? 1 : 0;
+        });
+      }
+      measured.push(
+        `SST-2 dev (${rows.length} sentences, ${tokens} padded tokens, ${Math.round(performance.now() - started)} ms for both models): max |ours − torch model.onnx| ${maxDiff.toExponential(2)}, ${flipped.length} label differences, accuracy ${((100 * correct) / rows.length).toFixed(2)}%`,
+      );
+      expect(maxDiff).toBeLessThan(TOLERANCE);
+      expect(flipped).toEqual([]);
+    },
+    120_000,
+  );
+});
