@@ -129,7 +129,8 @@ describe('v2 when TF Serving is down, loading or unloaded', () => {
   let app: NestExpressApplication;
 
   beforeAll(async () => {
-    tfServing = await StandInProcess.start({ loadMs: 300 });
+    // Long enough to outlast the app's start-up (ONNX workers warm up before it is ready).
+    tfServing = await StandInProcess.start({ loadMs: 3000 });
     app = await startApp({
       TF_SERVING_URL: tfServing.url,
       TF_SERVING_TIMEOUT_MS: '1000',
@@ -147,8 +148,12 @@ describe('v2 when TF Serving is down, loading or unloaded', () => {
     const loading = await request(server).get('/health/dependencies').expect(503);
     expect(loading.body.error.v2_tf_serving).toEqual({ status: 'down', state: 'loading' });
     await request(server).get('/health/ready').expect(200);
-    await new Promise((r) => setTimeout(r, 400));
-    const available = await request(server).get('/health/dependencies').expect(200);
+    let available = await request(server).get('/health/dependencies');
+    for (let tries = 0; available.status !== 200 && tries < 50; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      available = await request(server).get('/health/dependencies');
+    }
+    expect(available.status).toBe(200);
     expect(available.body.info.v2_tf_serving).toEqual({
       status: 'up',
       model: 'sentiment_analysis',

@@ -6,7 +6,23 @@ describe('loadConfig', () => {
     expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: '1mb', docs: true });
     expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined });
     expect(config.limits).toEqual({ maxSentenceLength: 2000, maxBatchSize: 64 });
-    expect(config.onnx).toEqual({ intraOpThreads: 0, interOpThreads: 1 });
+    expect(config.onnx).toEqual({
+      intraOpThreads: 0,
+      interOpThreads: 1,
+      execution: 'workers',
+      workers: 0,
+      memoryArena: true,
+    });
+    expect(config.batching).toEqual({
+      enabled: true,
+      maxBatchSize: 32,
+      maxWaitMs: 0,
+      maxQueueRows: 1024,
+      concurrencyV1: 0,
+      concurrencyV2: 4,
+      groupByLength: true,
+      maxPadding: 0.5,
+    });
     expect(config.log.level).toBe('info');
   });
 

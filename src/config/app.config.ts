@@ -19,9 +19,18 @@ export const envSchema = z.object({
     .regex(/^\d+$/, 'must be a version folder number such as 1')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  /** ONNX Runtime intra-op threads; 0 = one per CPU this container may use (cgroup quota aware). */
+  /**
+   * Where v1 runs ONNX Runtime: in worker threads (the default; inference never blocks the event loop and several
+   * batches run at once) or inline on the main thread.
+   */
+  ONNX_EXECUTION: z.enum(['workers', 'inline']).default('workers'),
+  /** Worker threads, each with its own session; 0 = one per CPU this container may use (cgroup quota aware). */
+  ONNX_WORKERS: integer(0, 64).default(0),
+  /** ONNX Runtime intra-op threads per session; 0 = the usable CPUs divided among the sessions. */
   ONNX_INTRA_OP_THREADS: integer(0, 256).default(0),
   ONNX_INTER_OP_THREADS: integer(1, 256).default(1),
+  /** ONNX Runtime's CPU memory arena (faster allocations, but holds the largest batch's memory). */
+  ONNX_MEMORY_ARENA: bool.default(true),
   /** Longest accepted sentence, in characters (longer → 400). Token-level truncation is separate. */
   MAX_SENTENCE_LENGTH: integer(1, 1_000_000).default(2000),
   /** Most sentences in one batch request. */
@@ -38,6 +47,22 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
   /** Serve Swagger UI at /docs and the document at /docs-json. */
   DOCS_ENABLED: bool.default(true),
+
+  /** Dynamic batching: gather concurrent requests into one model call (v1 and v2). */
+  BATCHING_ENABLED: bool.default(true),
+  /** Most sentences in one model call. */
+  BATCH_MAX_SIZE: integer(1, 4096).default(32),
+  /** How long a free model waits for more sentences (ms, fractions allowed); 0 = run at once. */
+  BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
+  /** Sentences waiting per API version at most; beyond it requests get 429 at once. */
+  BATCH_QUEUE_LIMIT: integer(1, 1_000_000).default(1024),
+  /** Model calls in flight at once for v1 (0 = one per ONNX Runtime worker) and v2 (TF Serving). */
+  BATCH_CONCURRENCY_V1: integer(0, 64).default(0),
+  BATCH_CONCURRENCY_V2: integer(1, 256).default(4),
+  /** Group sentences of similar length into a batch (less padding). */
+  BATCH_GROUP_BY_LENGTH: bool.default(true),
+  /** With grouping: most padding per batch, as a share of its real tokens. */
+  BATCH_MAX_PADDING: z.coerce.number().min(0).max(100).default(0.5),
 
   /** v2: TensorFlow Serving's REST base URL (its --rest_api_port, 8501 in the official image). */
   TF_SERVING_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8501'),
@@ -74,9 +99,25 @@ export interface AppConfig {
   readonly server: { readonly port: number; readonly host: string; readonly bodyLimit: string; readonly docs: boolean };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly model: { readonly dir: string; readonly version: string | undefined };
-  readonly onnx: { readonly intraOpThreads: number; readonly interOpThreads: number };
+  readonly onnx: {
+    readonly execution: 'workers' | 'inline';
+    readonly workers: number;
+    readonly intraOpThreads: number;
+    readonly interOpThreads: number;
+    readonly memoryArena: boolean;
+  };
   readonly limits: { readonly maxSentenceLength: number; readonly maxBatchSize: number };
   readonly shutdown: { readonly delayMs: number };
+  readonly batching: {
+    readonly enabled: boolean;
+    readonly maxBatchSize: number;
+    readonly maxWaitMs: number;
+    readonly maxQueueRows: number;
+    readonly concurrencyV1: number;
+    readonly concurrencyV2: number;
+    readonly groupByLength: boolean;
+    readonly maxPadding: number;
+  };
   readonly tfServing: {
     readonly url: string;
     readonly modelName: string;
@@ -117,9 +158,25 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     server: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT, docs: e.DOCS_ENABLED },
     log: { level: e.LOG_LEVEL },
     model: { dir: e.MODEL_DIR, version: e.MODEL_VERSION },
-    onnx: { intraOpThreads: e.ONNX_INTRA_OP_THREADS, interOpThreads: e.ONNX_INTER_OP_THREADS },
+    onnx: {
+      execution: e.ONNX_EXECUTION,
+      workers: e.ONNX_WORKERS,
+      intraOpThreads: e.ONNX_INTRA_OP_THREADS,
+      interOpThreads: e.ONNX_INTER_OP_THREADS,
+      memoryArena: e.ONNX_MEMORY_ARENA,
+    },
     limits: { maxSentenceLength: e.MAX_SENTENCE_LENGTH, maxBatchSize: e.MAX_BATCH_SIZE },
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS },
+    batching: {
+      enabled: e.BATCHING_ENABLED,
+      maxBatchSize: e.BATCH_MAX_SIZE,
+      maxWaitMs: e.BATCH_MAX_WAIT_MS,
+      maxQueueRows: e.BATCH_QUEUE_LIMIT,
+      concurrencyV1: e.BATCH_CONCURRENCY_V1,
+      concurrencyV2: e.BATCH_CONCURRENCY_V2,
+      groupByLength: e.BATCH_GROUP_BY_LENGTH,
+      maxPadding: e.BATCH_MAX_PADDING,
+    },
     tfServing: {
       url: e.TF_SERVING_URL.replace(/\/+$/, ''),
       modelName: e.TF_SERVING_MODEL_NAME,

@@ -31,6 +31,9 @@ export interface InferenceStrategy {
   state(): StrategyState;
   /** The state, checked now where that means a remote call (health probes). */
   checkHealth(): Promise<StrategyState>;
-  /** Logits for every row of the batch, in row order. */
-  infer(batch: TokenizedBatch): Promise<Logits>;
+  /**
+   * Logits for every row of the batch, in row order. `signal` aborts when the caller no longer wants the answer
+   * (client gone, deadline passed): work not yet started is dropped.
+   */
+  infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits>;
 }

@@ -67,15 +67,16 @@ export class BertTokenizer {
   async encodeBatch(sentences: readonly string[]): Promise<TokenizedBatch> {
     const encodings = await this.tokenizer.encodeBatch([...sentences]);
     return this.pad(
-      encodings.map((encoding) => ({
-        ids: encoding.getIds(),
-        typeIds: encoding.getTypeIds(),
-        truncated: encoding.getOverflowing().length > 0,
-      })),
+      encodings.map((encoding) => {
+        const ids = encoding.getIds();
+        // Only a row that reached maxLength may have been cut (each native call copies: the cheap check first).
+        return { ids, truncated: ids.length >= this.maxLength && encoding.getOverflowing().length > 0 };
+      }),
     );
   }
 
-  private pad(rows: readonly { ids: number[]; typeIds: number[]; truncated: boolean }[]): TokenizedBatch {
+  /** Single sentences (one segment): token type ids are all 0, as the tokenizer's template gives them. */
+  private pad(rows: readonly { ids: number[]; truncated: boolean }[]): TokenizedBatch {
     const batchSize = rows.length;
     const lengths = rows.map((row) => row.ids.length);
     const sequenceLength = Math.max(0, ...lengths);
@@ -86,7 +87,6 @@ export class BertTokenizer {
       const offset = r * sequenceLength;
       inputIds.set(row.ids, offset);
       attentionMask.fill(1, offset, offset + row.ids.length);
-      tokenTypeIds.set(row.typeIds, offset);
     });
     const truncated = rows.map((row) => row.truncated);
     return { batchSize, sequenceLength, inputIds, attentionMask, tokenTypeIds, lengths, truncated };

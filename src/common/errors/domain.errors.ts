@@ -6,7 +6,13 @@ export abstract class DomainError extends Error {
 }
 
 export type DomainErrorKind =
-  'model_not_ready' | 'invalid_input' | 'upstream_unavailable' | 'upstream_timeout' | 'upstream_failed';
+  | 'model_not_ready'
+  | 'invalid_input'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'upstream_failed'
+  | 'overloaded'
+  | 'aborted';
 
 /** The model is still loading or warming up, or failed to load. → 503 + Retry-After */
 export class ModelNotReadyError extends DomainError {
@@ -68,5 +74,27 @@ export class UpstreamFailedError extends DomainError {
     detail: string,
   ) {
     super(MESSAGES.UPSTREAM_FAILED(upstream, upstreamStatus, detail));
+  }
+}
+
+/** The inference queue is full: the caller should back off and retry. → 429 + Retry-After */
+export class QueueFullError extends DomainError {
+  readonly kind = 'overloaded';
+  override readonly name = 'QueueFullError';
+  readonly retryAfterSeconds = 1;
+  constructor(
+    readonly queued: number,
+    readonly limit: number,
+  ) {
+    super(MESSAGES.QUEUE_FULL(queued, limit));
+  }
+}
+
+/** The caller went away before its request reached the model; nobody reads the answer. → 499 */
+export class RequestAbortedError extends DomainError {
+  readonly kind = 'aborted';
+  override readonly name = 'RequestAbortedError';
+  constructor() {
+    super(MESSAGES.REQUEST_ABORTED);
   }
 }

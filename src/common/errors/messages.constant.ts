@@ -7,6 +7,9 @@ export const MESSAGES = {
   UNSUPPORTED_MEDIA_TYPE: (got: string | undefined) =>
     `Content-Type must be application/json${got ? `, got ${got}` : ' (none was sent)'}`,
   INTERNAL: 'internal server error',
+  QUEUE_FULL: (queued: number, limit: number) =>
+    `the server is at capacity (${queued} sentences queued, limit ${limit}); retry after the Retry-After delay`,
+  REQUEST_ABORTED: 'the client closed the request before it was answered',
   UPSTREAM_UNAVAILABLE: (upstream: string, detail: string) => `${upstream} is unavailable: ${detail}`,
   UPSTREAM_TIMEOUT: (upstream: string, ms: number) => `${upstream} did not answer within ${ms} ms`,
   UPSTREAM_FAILED: (upstream: string, status: number | undefined, detail: string) =>

@@ -41,6 +41,9 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   upstream_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   upstream_timeout: HttpStatus.GATEWAY_TIMEOUT,
   upstream_failed: HttpStatus.BAD_GATEWAY,
+  overloaded: HttpStatus.TOO_MANY_REQUESTS,
+  /** nginx's "client closed request": logged, never read by the client. */
+  aborted: 499,
 };
 
 /** Errors raised by Express' body parser before Nest sees the request (they carry `type` and `status`). */

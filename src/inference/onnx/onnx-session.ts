@@ -12,6 +12,11 @@ export interface OnnxSessionOptions {
   readonly intraOpNumThreads: number;
   /** Threads across independent operators (inter-op pool; used only in parallel execution mode). */
   readonly interOpNumThreads: number;
+  /**
+   * ONNX Runtime's CPU memory arena: keeps freed buffers for reuse (faster allocations) but holds on to the largest
+   * batch's memory for the life of the session. Default on.
+   */
+  readonly memoryArena?: boolean;
 }
 
 interface ModelInput {
@@ -40,12 +45,21 @@ export class OnnxSession {
   static async create(modelPath: string, options: OnnxSessionOptions): Promise<OnnxSession> {
     // Read the file ourselves (asynchronously, off the event loop) so a missing or unreadable file fails with
     // the path in the message, and the loader works the same from any file system or stream.
-    const bytes = await readFile(modelPath);
+    return OnnxSession.fromBytes(await readFile(modelPath), modelPath, options);
+  }
+
+  /** A session over model bytes already read (`source` names them in errors). */
+  static async fromBytes(bytes: Uint8Array, source: string, options: OnnxSessionOptions): Promise<OnnxSession> {
+    const modelPath = source;
     const session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       intraOpNumThreads: options.intraOpNumThreads,
       interOpNumThreads: options.interOpNumThreads,
+      enableCpuMemArena: options.memoryArena ?? true,
+      // Memory patterns are planned and cached per input shape; with a new [batch, sequence] shape on nearly every
+      // call they only grow memory (measured: bench/, docs/benchmarks.md).
+      enableMemPattern: false,
     });
     try {
       return OnnxSession.check(session, modelPath);

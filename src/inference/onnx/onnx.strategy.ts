@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ModelNotReadyError } from '../../common/errors/index.js';
-import { usableCpus } from '../../common/system/cpu-quota.js';
 import {
   type BertTokenizer,
   type Logits,
@@ -11,7 +10,8 @@ import {
   type TokenizedBatch,
 } from '../../model/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
-import { OnnxSession } from './onnx-session.js';
+import { onnxThreading } from './onnx-threading.js';
+import { type OnnxRunner, OnnxWorkerPool } from './onnx-worker-pool.js';
 
 /** Sentences run once before the strategy reports ready, so the first real request pays no lazy initialisation. */
 const WARM_UP_SENTENCES = ['warm up', 'a slightly longer sentence to warm up the model before it takes traffic .'];
@@ -23,7 +23,7 @@ const WARM_UP_SENTENCES = ['warm up', 'a slightly longer sentence to warm up the
 @Injectable()
 export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OnnxStrategy.name);
-  private session: OnnxSession | null = null;
+  private session: OnnxRunner | null = null;
   private current: StrategyState = { status: 'loading' };
   private loading: Promise<void> | null = null;
 
@@ -51,7 +51,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
       name: this.bundle.name,
       version: this.bundle.version,
       backend: 'onnxruntime',
-      inputs: this.session.inputNames,
+      inputs: [...this.session.inputNames],
     };
   }
 
@@ -72,12 +72,18 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
 
   private async load(): Promise<void> {
     const started = performance.now();
-    const threads = this.config.onnx.intraOpThreads || usableCpus();
+    const { workers, intraOpThreads: threads } = onnxThreading(this.config);
     try {
-      const session = await OnnxSession.create(this.bundle.files.onnx, {
+      const options = {
         intraOpNumThreads: threads,
         interOpNumThreads: this.config.onnx.interOpThreads,
-      });
+        memoryArena: this.config.onnx.memoryArena,
+      };
+      const session: OnnxRunner =
+        workers > 0
+          ? await OnnxWorkerPool.create(this.bundle.files.onnx, workers, options)
+          : // Loaded only for inline execution: in worker mode the main thread never loads ONNX Runtime's native code.
+            await (await import('./onnx-session.js')).OnnxSession.create(this.bundle.files.onnx, options);
       const labels = this.bundle.config.labels.length;
       if (session.numLabels !== null && session.numLabels !== labels) {
         await session.release();
@@ -99,6 +105,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
         model: this.bundle.name,
         version: this.bundle.version,
         inputs: session.inputNames,
+        workers,
         intraOpThreads: threads,
         loadMs: Math.round(performance.now() - started),
       });

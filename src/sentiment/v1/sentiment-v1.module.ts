@@ -1,10 +1,13 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import {
   InferenceRegistry,
+  onnxThreading,
+  withBatching,
   type InferenceStrategy,
   ONNX_INFERENCE,
   OnnxInferenceModule,
 } from '../../inference/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { type BertTokenizer, MODEL_BUNDLE, type ModelBundle, TOKENIZER } from '../../model/index.js';
 import { SENTIMENT_V1 } from '../sentiment.constants.js';
 import { createSentimentController } from '../sentiment.controller.factory.js';
@@ -19,9 +22,13 @@ import { SentimentService } from '../sentiment.service.js';
   providers: [
     {
       provide: SENTIMENT_V1,
-      useFactory: (strategy: InferenceStrategy, tokenizer: BertTokenizer, bundle: ModelBundle) =>
-        new SentimentService(strategy, tokenizer, bundle.config.labels),
-      inject: [ONNX_INFERENCE, TOKENIZER, MODEL_BUNDLE],
+      useFactory: (strategy: InferenceStrategy, tokenizer: BertTokenizer, bundle: ModelBundle, config: AppConfig) =>
+        new SentimentService(
+          withBatching(strategy, config.batching, config.batching.concurrencyV1 || onnxThreading(config).parallelism),
+          tokenizer,
+          bundle.config.labels,
+        ),
+      inject: [ONNX_INFERENCE, TOKENIZER, MODEL_BUNDLE, APP_CONFIG],
     },
   ],
 })

@@ -1,10 +1,12 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import {
   InferenceRegistry,
+  withBatching,
   type InferenceStrategy,
   TF_SERVING_INFERENCE,
   TfServingInferenceModule,
 } from '../../inference/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { type BertTokenizer, MODEL_BUNDLE, type ModelBundle, TOKENIZER } from '../../model/index.js';
 import { SENTIMENT_V2 } from '../sentiment.constants.js';
 import { createSentimentController } from '../sentiment.controller.factory.js';
@@ -22,9 +24,13 @@ import { SentimentService } from '../sentiment.service.js';
   providers: [
     {
       provide: SENTIMENT_V2,
-      useFactory: (strategy: InferenceStrategy, tokenizer: BertTokenizer, bundle: ModelBundle) =>
-        new SentimentService(strategy, tokenizer, bundle.config.labels),
-      inject: [TF_SERVING_INFERENCE, TOKENIZER, MODEL_BUNDLE],
+      useFactory: (strategy: InferenceStrategy, tokenizer: BertTokenizer, bundle: ModelBundle, config: AppConfig) =>
+        new SentimentService(
+          withBatching(strategy, config.batching, config.batching.concurrencyV2),
+          tokenizer,
+          bundle.config.labels,
+        ),
+      inject: [TF_SERVING_INFERENCE, TOKENIZER, MODEL_BUNDLE, APP_CONFIG],
     },
   ],
 })

@@ -1,5 +1,5 @@
 /**
- * `npm run tf-serving:stand-in [-- --port 8501 --model-base models/sentiment_analysis --policy all]`
+ * `npm run tf-serving:stand-in [-- --port 8501 --model-base models/sentiment_analysis --policy all]` (or PORT=...)
  *
  * Local development without Docker: TF Serving's REST API on the given port, serving the repository's
  * SavedModel through the protocol stand-in (tfjs). Not for production: use the tensorflow/serving image.
@@ -9,7 +9,7 @@ import { startStandIn } from './stand-in.js';
 
 const { values } = parseArgs({
   options: {
-    port: { type: 'string', default: '8501' },
+    port: { type: 'string', default: process.env.PORT ?? '8501' },
     'model-base': { type: 'string' },
     'model-name': { type: 'string', default: 'sentiment_analysis' },
     policy: { type: 'string', default: 'latest' },

@@ -1,0 +1,294 @@
+import { Logger } from '@nestjs/common';
+import { QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
+import type { Logits, TokenizedBatch } from '../../model/index.js';
+import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
+
+export interface BatchingOptions {
+  /** Rows (sentences) per model call at most. */
+  readonly maxBatchSize: number;
+  /**
+   * How long a call may wait for more rows once the model is free (ms). 0 = run at once with whatever is queued:
+   * rows still gather while the model is busy, so batches form under load without adding latency when idle.
+   */
+  readonly maxWaitMs: number;
+  /** Rows waiting at most; beyond it a request is refused at once (QueueFullError → 429). */
+  readonly maxQueueRows: number;
+  /** Model calls in flight at once (ONNX Runtime: 1 uses every intra-op thread; TF Serving: several). */
+  readonly concurrency: number;
+  /**
+   * Group rows of similar length: a batch takes the oldest row, then the queued rows (among the next
+   * `lookahead` × maxBatchSize) whose length is closest to it, so short sentences do not pay for a long one.
+   */
+  readonly groupByLength: boolean;
+  /**
+   * With grouping: most padding a batch may carry, as a share of its real tokens (0.5 = at most 50% extra).
+   * A row that would exceed it waits for a batch of its own length.
+   */
+  readonly maxPadding?: number;
+}
+
+/** Observers for metrics; every method optional. */
+export interface BatchingObserver {
+  batch?(rows: number, paddedTokens: number, realTokens: number): void;
+  queueWait?(seconds: number): void;
+  queueDepth?(rows: number): void;
+}
+
+interface Row {
+  readonly ids: Int32Array;
+  readonly typeIds: Int32Array;
+  readonly length: number;
+  readonly request: Pending;
+  readonly index: number;
+}
+
+interface Pending {
+  readonly rows: number;
+  readonly enqueuedAt: number;
+  readonly signal: AbortSignal | undefined;
+  readonly out: Float32Array[];
+  remaining: number;
+  settled: boolean;
+  columns: number;
+  resolve(logits: Logits): void;
+  reject(error: unknown): void;
+}
+
+const LOOKAHEAD = 4;
+
+/**
+ * Dynamic batching in front of any `InferenceStrategy`: concurrent requests' sentences are gathered into one
+ * model call (padded to that call's longest row), and each request gets its own rows back, in order. The queue is
+ * bounded; a request whose caller has gone (aborted signal) leaves the queue before it costs a model run.
+ */
+export class BatchedStrategy implements InferenceStrategy {
+  private readonly logger = new Logger(BatchedStrategy.name);
+  private readonly queue: Row[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly inner: InferenceStrategy,
+    readonly options: BatchingOptions,
+    private readonly observer: BatchingObserver = {},
+  ) {
+    if (options.maxBatchSize < 1 || options.concurrency < 1 || options.maxQueueRows < 1) {
+      throw new Error('maxBatchSize, concurrency and maxQueueRows must be at least 1');
+    }
+  }
+
+  get model(): ServedModel {
+    return this.inner.model;
+  }
+
+  state(): StrategyState {
+    return this.inner.state();
+  }
+
+  checkHealth(): Promise<StrategyState> {
+    return this.inner.checkHealth();
+  }
+
+  /** Rows waiting for a model call. */
+  get queuedRows(): number {
+    return this.queue.length;
+  }
+
+  infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits> {
+    if (signal?.aborted) {
+      return Promise.reject(new RequestAbortedError());
+    }
+    if (this.queue.length + batch.batchSize > this.options.maxQueueRows) {
+      return Promise.reject(new QueueFullError(this.queue.length, this.options.maxQueueRows));
+    }
+    return new Promise<Logits>((resolve, reject) => {
+      const pending: Pending = {
+        rows: batch.batchSize,
+        enqueuedAt: performance.now(),
+        signal,
+        out: new Array<Float32Array>(batch.batchSize),
+        remaining: batch.batchSize,
+        settled: false,
+        columns: 0,
+        resolve,
+        reject,
+      };
+      for (let r = 0; r < batch.batchSize; r++) {
+        const start = r * batch.sequenceLength;
+        const length = batch.lengths[r] as number;
+        this.queue.push({
+          ids: batch.inputIds.subarray(start, start + length),
+          typeIds: batch.tokenTypeIds.subarray(start, start + length),
+          length,
+          request: pending,
+          index: r,
+        });
+      }
+      signal?.addEventListener('abort', () => this.abandon(pending), { once: true });
+      this.observer.queueDepth?.(this.queue.length);
+      this.schedule();
+    });
+  }
+
+  /** Drops an aborted request's rows that have not reached the model. */
+  private abandon(pending: Pending): void {
+    if (pending.settled) {
+      return;
+    }
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]!.request === pending) {
+        this.queue.splice(i, 1);
+      }
+    }
+    this.settle(pending, new RequestAbortedError());
+    this.observer.queueDepth?.(this.queue.length);
+  }
+
+  private schedule(): void {
+    while (this.inFlight < this.options.concurrency && this.queue.length > 0) {
+      const full = this.queue.length >= this.options.maxBatchSize;
+      const oldestWait = performance.now() - this.queue[0]!.request.enqueuedAt;
+      if (!full && this.options.maxWaitMs > 0 && oldestWait < this.options.maxWaitMs) {
+        this.timer ??= setTimeout(() => {
+          this.timer = null;
+          this.schedule();
+        }, this.options.maxWaitMs - oldestWait);
+        return;
+      }
+      void this.run(this.take());
+    }
+  }
+
+  /** The next batch: the oldest row, then (when grouping) the queued rows closest to its length. */
+  private take(): Row[] {
+    const max = this.options.maxBatchSize;
+    if (!this.options.groupByLength || this.queue.length === 1) {
+      return this.queue.splice(0, max);
+    }
+    const window = Math.min(this.queue.length, max * LOOKAHEAD);
+    const anchor = this.queue[0]!.length;
+    const slack = 1 + (this.options.maxPadding ?? Infinity);
+    const candidates = Array.from({ length: window - 1 }, (_, i) => i + 1).sort(
+      (a, b) => Math.abs(this.queue[a]!.length - anchor) - Math.abs(this.queue[b]!.length - anchor) || a - b,
+    );
+    const picked = [0];
+    let longest = anchor;
+    let real = anchor;
+    for (const i of candidates) {
+      if (picked.length >= max) {
+        break;
+      }
+      const length = this.queue[i]!.length;
+      const grown = Math.max(longest, length);
+      if (grown * (picked.length + 1) <= slack * (real + length)) {
+        picked.push(i);
+        longest = grown;
+        real += length;
+      }
+    }
+    const rows = picked.sort((a, b) => b - a).map((i) => this.queue.splice(i, 1)[0]!);
+    return rows.reverse();
+  }
+
+  private async run(rows: Row[]): Promise<void> {
+    this.inFlight++;
+    const now = performance.now();
+    const seen = new Set<Pending>();
+    for (const row of rows) {
+      if (!seen.has(row.request)) {
+        seen.add(row.request);
+        this.observer.queueWait?.((now - row.request.enqueuedAt) / 1000);
+      }
+    }
+    this.observer.queueDepth?.(this.queue.length);
+    try {
+      const batch = this.pad(rows);
+      const logits = await this.inner.infer(batch);
+      if (logits.rows !== rows.length) {
+        throw new Error(`the backend returned ${logits.rows} rows for ${rows.length}`);
+      }
+      rows.forEach((row, r) =>
+        this.deliver(row, logits.data.subarray(r * logits.columns, (r + 1) * logits.columns), logits.columns),
+      );
+    } catch (error) {
+      for (const request of seen) {
+        this.settle(request, error);
+      }
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private pad(rows: readonly Row[]): TokenizedBatch {
+    const batchSize = rows.length;
+    const sequenceLength = Math.max(...rows.map((row) => row.length));
+    const inputIds = new Int32Array(batchSize * sequenceLength);
+    const attentionMask = new Int32Array(batchSize * sequenceLength);
+    const tokenTypeIds = new Int32Array(batchSize * sequenceLength);
+    let real = 0;
+    rows.forEach((row, r) => {
+      const offset = r * sequenceLength;
+      inputIds.set(row.ids, offset);
+      tokenTypeIds.set(row.typeIds, offset);
+      attentionMask.fill(1, offset, offset + row.length);
+      real += row.length;
+    });
+    this.observer.batch?.(batchSize, batchSize * sequenceLength, real);
+    return {
+      batchSize,
+      sequenceLength,
+      inputIds,
+      attentionMask,
+      tokenTypeIds,
+      lengths: rows.map((row) => row.length),
+      truncated: rows.map(() => false),
+    };
+  }
+
+  private deliver(row: Row, scores: Float32Array, columns: number): void {
+    const pending = row.request;
+    if (pending.settled) {
+      return;
+    }
+    pending.out[row.index] = scores;
+    pending.columns = columns;
+    pending.remaining--;
+    if (pending.remaining === 0) {
+      const data = new Float32Array(pending.rows * columns);
+      pending.out.forEach((rowScores, i) => data.set(rowScores, i * columns));
+      pending.settled = true;
+      pending.resolve({ data, rows: pending.rows, columns });
+    }
+  }
+
+  private settle(pending: Pending, error: unknown): void {
+    if (!pending.settled) {
+      pending.settled = true;
+      pending.reject(error);
+    }
+  }
+
+  /** Fails every queued request (shutdown). */
+  rejectQueued(error: unknown): void {
+    const requests = new Set(this.queue.splice(0).map((row) => row.request));
+    for (const request of requests) {
+      this.settle(request, error);
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.logger.debug({ msg: 'queue cleared', requests: requests.size });
+  }
+}
+
+/** The strategy as configured: behind a batcher when batching is on, as it is otherwise. */
+export function withBatching(
+  strategy: InferenceStrategy,
+  config: Omit<BatchingOptions, 'concurrency'> & { readonly enabled: boolean },
+  concurrency: number,
+  observer?: BatchingObserver,
+): InferenceStrategy {
+  return config.enabled ? new BatchedStrategy(strategy, { ...config, concurrency }, observer) : strategy;
+}

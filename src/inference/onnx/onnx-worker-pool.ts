@@ -1,0 +1,170 @@
+import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logits, TokenizedBatch } from '../../model/index.js';
+import type { OnnxSessionOptions } from './onnx-session.js';
+import type { WorkerReply, WorkerRequest } from './onnx-worker.protocol.js';
+
+/** What OnnxStrategy needs from ONNX Runtime, in process or in workers. */
+export interface OnnxRunner {
+  readonly inputNames: readonly string[];
+  readonly numLabels: number | null;
+  run(batch: TokenizedBatch): Promise<Logits>;
+  release(): Promise<void>;
+}
+
+interface Slot {
+  worker: Worker;
+  /** False from a worker's death until its replacement is ready. */
+  alive: boolean;
+  readonly pending: Map<number, { resolve(logits: Logits): void; reject(error: Error): void }>;
+}
+
+/**
+ * The compiled worker next to this file; or, running from TypeScript sources (tests, tsx), a small ESM entry that
+ * registers tsx in the worker thread and imports the .ts worker.
+ */
+function workerEntry(): URL {
+  const compiled = new URL('./onnx.worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) {
+    return compiled;
+  }
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
+  const source = new URL('./onnx.worker.ts', import.meta.url).href;
+  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(source)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/**
+ * N worker threads, each with its own ONNX Runtime session. A batch goes to the worker with the fewest batches in
+ * flight; the main thread only posts ids and receives logits. A worker that dies is replaced, and the batches it
+ * held fail (the caller sees an error, the pool keeps serving).
+ */
+export class OnnxWorkerPool implements OnnxRunner {
+  private readonly logger = new Logger(OnnxWorkerPool.name);
+  private nextId = 1;
+  private closing = false;
+
+  private constructor(
+    private readonly slots: Slot[],
+    readonly inputNames: readonly string[],
+    readonly numLabels: number | null,
+    private readonly spawnWorker: () => Promise<{ worker: Worker }>,
+  ) {
+    slots.forEach((slot) => this.watch(slot));
+  }
+
+  static async create(modelPath: string, workers: number, options: OnnxSessionOptions): Promise<OnnxWorkerPool> {
+    const entry = workerEntry();
+    // Read once here: every worker (and any replacement) gets the same bytes.
+    const modelBytes = await readFile(modelPath);
+    let info: { inputNames: string[]; numLabels: number | null } | null = null;
+    const spawn = () =>
+      new Promise<{ worker: Worker }>((resolve, reject) => {
+        const worker = new Worker(entry, {
+          workerData: { modelBytes, modelPath, options },
+          // A worker only moves ids and logits: a small JavaScript heap is enough (ONNX Runtime's memory is native).
+          resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+        });
+        const onMessage = (message: WorkerReply) => {
+          if (message.type === 'ready') {
+            info = { inputNames: message.inputNames, numLabels: message.numLabels };
+            worker.off('message', onMessage);
+            worker.off('error', reject);
+            resolve({ worker });
+          } else if (message.type === 'failed') {
+            void worker.terminate();
+            reject(new Error(message.message));
+          }
+        };
+        worker.on('message', onMessage);
+        worker.once('error', reject);
+      });
+    const started = await Promise.allSettled(Array.from({ length: workers }, spawn));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const spawned = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.worker] : []));
+    if (failed || info === null) {
+      await Promise.all(spawned.map((worker) => worker.terminate()));
+      throw failed?.reason instanceof Error ? failed.reason : new Error('no ONNX Runtime worker started');
+    }
+    const { inputNames, numLabels } = info as { inputNames: string[]; numLabels: number | null };
+    return new OnnxWorkerPool(
+      spawned.map((worker) => ({ worker, alive: true, pending: new Map() })),
+      inputNames,
+      numLabels,
+      spawn,
+    );
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  run(batch: TokenizedBatch): Promise<Logits> {
+    const alive = this.slots.filter((s) => s.alive);
+    if (alive.length === 0) {
+      return Promise.reject(new Error('no ONNX Runtime worker is running'));
+    }
+    const slot = alive.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    const id = this.nextId++;
+    const request: WorkerRequest = {
+      id,
+      batch: {
+        batchSize: batch.batchSize,
+        sequenceLength: batch.sequenceLength,
+        inputIds: batch.inputIds,
+        attentionMask: batch.attentionMask,
+        tokenTypeIds: batch.tokenTypeIds,
+      },
+    };
+    return new Promise<Logits>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage(request);
+    });
+  }
+
+  private watch(slot: Slot): void {
+    slot.worker.on('message', (message: WorkerReply) => {
+      if (message.type !== 'result' && message.type !== 'error') {
+        return;
+      }
+      const pending = slot.pending.get(message.id);
+      slot.pending.delete(message.id);
+      if (message.type === 'result') {
+        pending?.resolve({ data: message.data, rows: message.rows, columns: message.columns });
+      } else {
+        pending?.reject(new Error(message.message));
+      }
+    });
+    slot.worker.once('exit', (code) => {
+      slot.alive = false;
+      const error = new Error(`ONNX Runtime worker exited with code ${code}`);
+      for (const pending of slot.pending.values()) {
+        pending.reject(error);
+      }
+      slot.pending.clear();
+      if (this.closing) {
+        return;
+      }
+      this.logger.error({ msg: 'ONNX Runtime worker died; replacing it', code });
+      this.spawnWorker().then(
+        ({ worker }) => {
+          slot.worker = worker;
+          slot.alive = true;
+          this.watch(slot);
+        },
+        (spawnError: unknown) => this.logger.error({ msg: 'could not replace the worker', err: String(spawnError) }),
+      );
+    });
+  }
+
+  async release(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * A worker thread that owns one ONNX Runtime session. onnxruntime-node runs a session synchronously on the
+ * calling thread, so in the main thread every inference would block the event loop (HTTP, tokenization, timers);
+ * in a worker it does not, and several workers run several batches at once.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
+import { OnnxSession, type OnnxSessionOptions } from './onnx-session.js';
+import type { WorkerReply, WorkerRequest } from './onnx-worker.protocol.js';
+
+const { modelBytes, modelPath, options } = workerData as {
+  modelBytes: Uint8Array;
+  modelPath: string;
+  options: OnnxSessionOptions;
+};
+const port = parentPort;
+if (port === null) {
+  throw new Error('onnx.worker must run in a worker thread');
+}
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+try {
+  const session = await OnnxSession.fromBytes(modelBytes, modelPath, options);
+  port.on('message', (request: WorkerRequest) => {
+    const batch: TokenizedBatch = { ...request.batch, lengths: [], truncated: [] };
+    session.run(batch).then(
+      (logits) =>
+        reply({ type: 'result', id: request.id, data: logits.data, rows: logits.rows, columns: logits.columns }),
+      (error: unknown) => reply({ type: 'error', id: request.id, message: (error as Error).message }),
+    );
+  });
+  reply({ type: 'ready', inputNames: session.inputNames, numLabels: session.numLabels });
+} catch (error) {
+  reply({ type: 'failed', message: (error as Error).message });
+}
