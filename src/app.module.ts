@@ -1,6 +1,8 @@
 import { type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { GlobalExceptionFilter, JsonContentTypeMiddleware, LoggingModule } from './common/index.js';
+import { GlobalExceptionFilter, HttpDrainModule, JsonContentTypeMiddleware, LoggingModule } from './common/index.js';
+import { MetricsModule } from './metrics/index.js';
+import { SecurityModule } from './security/index.js';
 import { AppConfigModule, type AppConfig } from './config/index.js';
 import { HealthModule } from './health/index.js';
 import { InferenceCoreModule } from './inference/index.js';
@@ -16,6 +18,9 @@ export class AppModule implements NestModule {
       imports: [
         AppConfigModule.forRoot(config),
         LoggingModule,
+        HttpDrainModule,
+        MetricsModule,
+        SecurityModule,
         ModelModule,
         InferenceCoreModule,
         HealthModule,

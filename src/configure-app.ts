@@ -4,7 +4,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
-import { requestId } from './common/index.js';
+import { HttpDrain, answerClientErrorsAsJson, checkJsonBody, requestId } from './common/index.js';
+import { MetricsService, httpMetrics } from './metrics/index.js';
+import { applyHttpSecurity } from './security/index.js';
 import { CONFIGURED_CONSTRAINTS } from './sentiment/index.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -12,17 +14,25 @@ export const DOCS_PATH = 'docs';
 
 /**
  * Everything main.ts does to the app besides listening, shared with the tests so they exercise the same
- * pipeline: request ids, logger, body limits, URI versioning, validation container, Swagger.
+ * pipeline: drain tracking, request ids, HTTP metrics, security headers and CORS, logger, body limits, URI
+ * versioning, validation container, Swagger.
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  const drain = app.get(HttpDrain);
+  drain.attach(app.getHttpServer());
+  app.use(drain.middleware);
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     requestId(req, res);
     next();
   });
+  app.use(httpMetrics(app.get(MetricsService)));
+  applyHttpSecurity(app, config, DOCS_PATH);
   app.useBodyParser('json', { limit: config.server.bodyLimit, strict: true });
+  app.use(checkJsonBody);
+  answerClientErrorsAsJson(app.getHttpServer());
   app.enableVersioning({ type: VersioningType.URI });
   // Lets the class-validator constraints that need configuration (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) come from
   // Nest's DI; class-validator's own container serves every other class (undefined = fall back).

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigValidationError, loadConfig } from './app.config.js';
 
 describe('loadConfig', () => {
@@ -50,5 +53,20 @@ describe('loadConfig', () => {
 
   it('should ignore unrelated variables', () => {
     expect(() => loadConfig({ HOME: '/root', PATH: '/bin' })).not.toThrow();
+  });
+
+  it('should read API keys from API_KEYS and a key file, and refuse short keys or an unreadable file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-'));
+    try {
+      const file = join(dir, 'keys');
+      writeFileSync(file, '# rotated 2026-11\nfile-key-0123456789abcdef\n\n');
+      const config = loadConfig({ API_KEYS: ' env-key-0123456789abcdef , ', API_KEYS_FILE: file });
+      expect(config.security.apiKeys).toEqual(['env-key-0123456789abcdef', 'file-key-0123456789abcdef']);
+      expect(loadConfig({}).security.apiKeys).toEqual([]);
+      expect(() => loadConfig({ API_KEYS: 'short' })).toThrow(/at least 16 characters/);
+      expect(() => loadConfig({ API_KEYS_FILE: join(dir, 'missing') })).toThrow(/API_KEYS_FILE=.*cannot read: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

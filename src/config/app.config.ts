@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -45,8 +46,35 @@ export const envSchema = z.object({
    * stop routing to this pod first.
    */
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
+  /**
+   * After SHUTDOWN_DELAY_MS, how long in-flight and queued requests may take to finish (ms) before the remaining
+   * connections are closed; keep SHUTDOWN_DELAY_MS + this below the pod's terminationGracePeriodSeconds.
+   */
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(20_000),
   /** Serve Swagger UI at /docs and the document at /docs-json. */
   DOCS_ENABLED: bool.default(true),
+  /**
+   * Deadline of one inference request (ms), queue wait included; past it → 504. A client may shorten it with the
+   * X-Request-Timeout-Ms header, never lengthen it.
+   */
+  REQUEST_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  /** Inference requests in progress per API version at most (waiting or running); beyond it → 429 at once. */
+  MAX_IN_FLIGHT: integer(1, 1_000_000).default(512),
+  /** Serve Prometheus metrics at /metrics. */
+  METRICS_ENABLED: bool.default(true),
+  /** API keys accepted on the inference routes (comma-separated); none here or in API_KEYS_FILE = no authentication. */
+  API_KEYS: z.string().default(''),
+  /** File with one API key per line (a mounted Secret); read at start-up, added to API_KEYS. */
+  API_KEYS_FILE: z.string().default(''),
+  /** With API keys: require one on /metrics too (health probes always stay open). */
+  METRICS_REQUIRE_API_KEY: bool.default(false),
+  /** Requests per client IP per RATE_LIMIT_WINDOW_MS on the inference routes; 0 = no rate limit. */
+  RATE_LIMIT: integer(0, 10_000_000).default(0),
+  RATE_LIMIT_WINDOW_MS: integer(1, 3_600_000).default(60_000),
+  /** Origins allowed by CORS (comma-separated, or * for any); empty = no CORS headers. */
+  CORS_ORIGINS: z.string().default(''),
+  /** Trust X-Forwarded-For from this many proxies in front (client IPs for rate limits and logs); 0 = none. */
+  TRUST_PROXY_HOPS: integer(0, 10).default(0),
 
   /** Dynamic batching: gather concurrent requests into one model call (v1 and v2). */
   BATCHING_ENABLED: bool.default(true),
@@ -91,6 +119,14 @@ export const envSchema = z.object({
   TF_SERVING_RETRIES: integer(0, 10).default(2),
   /** v2: how often the model's status is polled (ms); readiness of v2 follows it. */
   TF_SERVING_STATUS_INTERVAL_MS: integer(100, 600_000).default(5000),
+  /**
+   * v2 circuit breaker: opens when a 10 s window holds at least this many calls and at least
+   * TF_SERVING_CIRCUIT_ERROR_PERCENT of them failed; while open, v2 answers 503 at once. 0 = no breaker.
+   */
+  TF_SERVING_CIRCUIT_MIN_CALLS: integer(0, 100_000).default(5),
+  TF_SERVING_CIRCUIT_ERROR_PERCENT: integer(1, 100).default(50),
+  /** v2 circuit breaker: how long it stays open before one trial call probes TF Serving again (ms). */
+  TF_SERVING_CIRCUIT_RESET_MS: integer(100, 600_000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -107,7 +143,17 @@ export interface AppConfig {
     readonly memoryArena: boolean;
   };
   readonly limits: { readonly maxSentenceLength: number; readonly maxBatchSize: number };
-  readonly shutdown: { readonly delayMs: number };
+  readonly shutdown: { readonly delayMs: number; readonly timeoutMs: number };
+  readonly requests: { readonly timeoutMs: number; readonly maxInFlight: number };
+  readonly metrics: { readonly enabled: boolean };
+  readonly security: {
+    /** Accepted API keys; empty = authentication off. */
+    readonly apiKeys: readonly string[];
+    readonly metricsRequireApiKey: boolean;
+    readonly rateLimit: { readonly limit: number; readonly windowMs: number };
+    readonly corsOrigins: readonly string[];
+    readonly trustProxyHops: number;
+  };
   readonly batching: {
     readonly enabled: boolean;
     readonly maxBatchSize: number;
@@ -127,10 +173,44 @@ export interface AppConfig {
     readonly timeoutMs: number;
     readonly retries: number;
     readonly statusIntervalMs: number;
+    readonly circuit: { readonly minCalls: number; readonly errorPercent: number; readonly resetMs: number };
   };
 }
 
 export const APP_CONFIG = 'CONFIG:APP';
+
+/** Shortest accepted API key: 16 random characters are beyond guessing at any request rate. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** A comma-separated list, trimmed, without empty entries. */
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** One key per line (blank lines and # comments ignored); a key file that cannot be read is a config error. */
+function readKeyFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigValidationError(
+      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(path)}: cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith('#'));
+  if (keys.length === 0) {
+    throw new ConfigValidationError(
+      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(path)}: no keys in the file`,
+    );
+  }
+  return keys;
+}
 
 export class ConfigValidationError extends Error {
   override readonly name = 'ConfigValidationError';
@@ -154,6 +234,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     throw new ConfigValidationError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const apiKeys = [...list(e.API_KEYS), ...(e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE) : [])];
+  if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
+    throw new ConfigValidationError(
+      `invalid configuration:\n  API_KEYS/API_KEYS_FILE: every key must have at least ${MIN_API_KEY_LENGTH} characters`,
+    );
+  }
   return {
     server: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT, docs: e.DOCS_ENABLED },
     log: { level: e.LOG_LEVEL },
@@ -166,7 +252,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       memoryArena: e.ONNX_MEMORY_ARENA,
     },
     limits: { maxSentenceLength: e.MAX_SENTENCE_LENGTH, maxBatchSize: e.MAX_BATCH_SIZE },
-    shutdown: { delayMs: e.SHUTDOWN_DELAY_MS },
+    shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    requests: { timeoutMs: e.REQUEST_TIMEOUT_MS, maxInFlight: e.MAX_IN_FLIGHT },
+    metrics: { enabled: e.METRICS_ENABLED },
+    security: {
+      apiKeys,
+      metricsRequireApiKey: e.METRICS_REQUIRE_API_KEY,
+      rateLimit: { limit: e.RATE_LIMIT, windowMs: e.RATE_LIMIT_WINDOW_MS },
+      corsOrigins: list(e.CORS_ORIGINS),
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
     batching: {
       enabled: e.BATCHING_ENABLED,
       maxBatchSize: e.BATCH_MAX_SIZE,
@@ -186,6 +281,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       timeoutMs: e.TF_SERVING_TIMEOUT_MS,
       retries: e.TF_SERVING_RETRIES,
       statusIntervalMs: e.TF_SERVING_STATUS_INTERVAL_MS,
+      circuit: {
+        minCalls: e.TF_SERVING_CIRCUIT_MIN_CALLS,
+        errorPercent: e.TF_SERVING_CIRCUIT_ERROR_PERCENT,
+        resetMs: e.TF_SERVING_CIRCUIT_RESET_MS,
+      },
     },
   };
 }

@@ -2,6 +2,7 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { InferenceRegistry } from '../inference/index.js';
+import { Auth } from '../security/index.js';
 import { InferenceHealthIndicator } from './inference.health.js';
 
 /**
@@ -10,6 +11,7 @@ import { InferenceHealthIndicator } from './inference.health.js';
  * Both turn 503 while the process shuts down (Terminus marks `shutting_down` first).
  */
 @ApiTags('health')
+@Auth('public')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   constructor(

@@ -11,3 +11,5 @@ export * from './tf-serving/tf-serving.client.js';
 export * from './tf-serving/tf-serving.strategy.js';
 export * from './tf-serving/tf-serving.types.js';
 export * from './batching/index.js';
+export * from './inference-observer.js';
+export * from './tf-serving/circuit-breaker.js';

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res, type Type } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, type Type } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -9,9 +9,13 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiHeader,
+  ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { requestSignal } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import type { ServedModel } from '../inference/index.js';
 import { SentimentBatchRequestDto, SentimentRequestDto } from './dto/sentiment-request.dto.js';
@@ -61,9 +65,25 @@ const errors = (notReady: string, remote: boolean) => [
           type: ErrorResponseDto,
           description: 'The backend answered an error (its text in message) or an invalid answer.',
         }),
-        ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'The backend did not answer in time.' }),
       ]
     : []),
+  ApiGatewayTimeoutResponse({
+    type: ErrorResponseDto,
+    description: 'Not answered within the deadline (REQUEST_TIMEOUT_MS, or X-Request-Timeout-Ms if shorter).',
+  }),
+  ApiHeader({
+    name: 'X-Request-Timeout-Ms',
+    required: false,
+    description: 'Shortens the deadline of this request (milliseconds); REQUEST_TIMEOUT_MS is the most.',
+  }),
+  ApiUnauthorizedResponse({
+    type: ErrorResponseDto,
+    description: 'API keys are configured and none, or a wrong one, was sent.',
+  }),
+  ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'At capacity (queue or in-flight limit) or over the rate limit; see Retry-After.',
+  }),
   ApiBadRequestResponse({
     type: ErrorResponseDto,
     description: 'Invalid body: missing, empty or non-string sentence, unknown field, malformed JSON, too long.',
@@ -104,9 +124,13 @@ export function createSentimentController(options: SentimentControllerOptions): 
     @apply(errors(notReady, options.remote ?? false))
     async classify(
       @Body() body: SentimentRequestDto,
+      @Req() req: Request,
       @Res({ passthrough: true }) res: Response,
     ): Promise<SentimentResponseDto> {
-      const { predictions, model, truncated } = await this.service.classify([body.sentence]);
+      const { predictions, model, truncated } = await this.service.classify(
+        [body.sentence],
+        requestSignal(req, res, this.config.requests.timeoutMs),
+      );
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       const [prediction] = predictions;
       return { sentiment: prediction!.label, confidence: prediction!.confidence };
@@ -123,9 +147,13 @@ export function createSentimentController(options: SentimentControllerOptions): 
     @apply(errors(notReady, options.remote ?? false))
     async classifyBatch(
       @Body() body: SentimentBatchRequestDto,
+      @Req() req: Request,
       @Res({ passthrough: true }) res: Response,
     ): Promise<SentimentBatchResponseDto> {
-      const { predictions, model, truncated } = await this.service.classify(body.sentences);
+      const { predictions, model, truncated } = await this.service.classify(
+        body.sentences,
+        requestSignal(req, res, this.config.requests.timeoutMs),
+      );
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       return {
         predictions: predictions.map((p, i) => ({

@@ -1,4 +1,5 @@
-import type { InferenceStrategy, ServedModel } from '../inference/index.js';
+import { TooManyInFlightError } from '../common/errors/index.js';
+import type { InferenceObserver, InferenceStrategy, ServedModel } from '../inference/index.js';
 import { type BertTokenizer, type Prediction, toPredictions } from '../model/index.js';
 
 export interface Classification {
@@ -9,25 +10,76 @@ export interface Classification {
   readonly truncated: readonly boolean[];
 }
 
+export interface SentimentServiceOptions {
+  /** Requests in progress at most (waiting or running); beyond it → TooManyInFlightError (429). */
+  readonly maxInFlight: number;
+  readonly observer?: InferenceObserver;
+}
+
+/** Rejects with the signal's reason (DeadlineExceededError, RequestAbortedError) as soon as it aborts. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) {
+    return work;
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 /**
  * The request path, runtime-agnostic: tokenize → strategy → softmax + id2label. One instance per API version,
- * each over its own strategy; nothing here knows which runtime computed the logits.
+ * each over its own strategy; nothing here knows which runtime computed the logits. It bounds the requests in
+ * progress, and gives up on a request whose signal aborts (deadline passed, client gone): that request is answered
+ * at once, and its sentences leave the batching queue if they have not reached the model.
  */
 export class SentimentService {
+  private active = 0;
+
   constructor(
     private readonly strategy: InferenceStrategy,
     private readonly tokenizer: BertTokenizer,
     private readonly labels: readonly string[],
+    private readonly options: SentimentServiceOptions = { maxInFlight: Number.MAX_SAFE_INTEGER },
   ) {}
 
-  async classify(sentences: readonly string[]): Promise<Classification> {
-    const batch = await this.tokenizer.encodeBatch(sentences);
-    const logits = await this.strategy.infer(batch);
-    const model = this.strategy.model;
-    if (logits.rows !== sentences.length) {
-      throw new Error(`the ${model.backend} backend returned ${logits.rows} rows for ${sentences.length} sentences`);
+  async classify(sentences: readonly string[], signal?: AbortSignal): Promise<Classification> {
+    if (this.active >= this.options.maxInFlight) {
+      throw new TooManyInFlightError(this.options.maxInFlight);
     }
-    return { predictions: toPredictions(logits, this.labels), model, truncated: batch.truncated };
+    this.active++;
+    try {
+      signal?.throwIfAborted();
+      const started = performance.now();
+      const batch = await this.tokenizer.encodeBatch(sentences);
+      this.options.observer?.tokenization?.(
+        (performance.now() - started) / 1000,
+        batch.lengths.reduce((sum, length) => sum + length, 0),
+      );
+      const logits = await abortable(this.strategy.infer(batch, signal), signal);
+      const model = this.strategy.model;
+      if (logits.rows !== sentences.length) {
+        throw new Error(`the ${model.backend} backend returned ${logits.rows} rows for ${sentences.length} sentences`);
+      }
+      return { predictions: toPredictions(logits, this.labels), model, truncated: batch.truncated };
+    } finally {
+      this.active--;
+    }
+  }
+
+  /** Requests in progress (tokenizing, queued or in a model call). */
+  get inFlight(): number {
+    return this.active;
   }
 
   get served(): ServedModel {

@@ -12,7 +12,8 @@ export type DomainErrorKind =
   | 'upstream_timeout'
   | 'upstream_failed'
   | 'overloaded'
-  | 'aborted';
+  | 'aborted'
+  | 'deadline_exceeded';
 
 /** The model is still loading or warming up, or failed to load. → 503 + Retry-After */
 export class ModelNotReadyError extends DomainError {
@@ -33,7 +34,8 @@ export class InvalidInputError extends DomainError {
 }
 
 /** What a remote backend (TensorFlow Serving) did wrong, for logs and metrics. */
-export type UpstreamFailure = 'unreachable' | 'unavailable' | 'timeout' | 'http_error' | 'bad_response';
+export type UpstreamFailure =
+  'unreachable' | 'unavailable' | 'timeout' | 'http_error' | 'bad_response' | 'circuit_open';
 
 /** The remote backend cannot be reached, or says it is unavailable. → 503 + Retry-After */
 export class UpstreamUnavailableError extends DomainError {
@@ -96,5 +98,37 @@ export class RequestAbortedError extends DomainError {
   override readonly name = 'RequestAbortedError';
   constructor() {
     super(MESSAGES.REQUEST_ABORTED);
+  }
+}
+
+/** The request's deadline (REQUEST_TIMEOUT_MS or X-Request-Timeout-Ms) passed before it was answered. → 504 */
+export class DeadlineExceededError extends DomainError {
+  readonly kind = 'deadline_exceeded';
+  override readonly name = 'DeadlineExceededError';
+  constructor(readonly timeoutMs: number) {
+    super(MESSAGES.DEADLINE_EXCEEDED(timeoutMs));
+  }
+}
+
+/** Too many inference requests in progress for this API version. → 429 + Retry-After */
+export class TooManyInFlightError extends DomainError {
+  readonly kind = 'overloaded';
+  override readonly name = 'TooManyInFlightError';
+  readonly retryAfterSeconds = 1;
+  constructor(readonly limit: number) {
+    super(MESSAGES.TOO_MANY_IN_FLIGHT(limit));
+  }
+}
+
+/** The circuit breaker in front of a remote backend is open: failing fast instead of waiting on it. → 503 */
+export class CircuitOpenError extends DomainError {
+  readonly kind = 'upstream_unavailable';
+  override readonly name = 'CircuitOpenError';
+  readonly failure: UpstreamFailure = 'circuit_open';
+  constructor(
+    readonly upstream: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(MESSAGES.CIRCUIT_OPEN(upstream, retryAfterSeconds));
   }
 }

@@ -44,6 +44,7 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   overloaded: HttpStatus.TOO_MANY_REQUESTS,
   /** nginx's "client closed request": logged, never read by the client. */
   aborted: 499,
+  deadline_exceeded: HttpStatus.GATEWAY_TIMEOUT,
 };
 
 /** Errors raised by Express' body parser before Nest sees the request (they carry `type` and `status`). */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
+import { DomainError, QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
 import type { Logits, TokenizedBatch } from '../../model/index.js';
+import { type InferenceObserver, ObservedStrategy } from '../inference-observer.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
 
 export interface BatchingOptions {
@@ -27,12 +28,8 @@ export interface BatchingOptions {
   readonly maxPadding?: number;
 }
 
-/** Observers for metrics; every method optional. */
-export interface BatchingObserver {
-  batch?(rows: number, paddedTokens: number, realTokens: number): void;
-  queueWait?(seconds: number): void;
-  queueDepth?(rows: number): void;
-}
+/** What the batcher reports (metrics). */
+export type BatchingObserver = Pick<InferenceObserver, 'queueWait' | 'queueDepth'>;
 
 interface Row {
   readonly ids: Int32Array;
@@ -55,6 +52,11 @@ interface Pending {
 }
 
 const LOOKAHEAD = 4;
+
+/** Why the caller gave up: its deadline (DeadlineExceededError) or a disconnect (RequestAbortedError). */
+function abortReason(signal: AbortSignal): DomainError {
+  return signal.reason instanceof DomainError ? signal.reason : new RequestAbortedError();
+}
 
 /**
  * Dynamic batching in front of any `InferenceStrategy`: concurrent requests' sentences are gathered into one
@@ -96,7 +98,7 @@ export class BatchedStrategy implements InferenceStrategy {
 
   infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits> {
     if (signal?.aborted) {
-      return Promise.reject(new RequestAbortedError());
+      return Promise.reject(abortReason(signal));
     }
     if (this.queue.length + batch.batchSize > this.options.maxQueueRows) {
       return Promise.reject(new QueueFullError(this.queue.length, this.options.maxQueueRows));
@@ -124,14 +126,14 @@ export class BatchedStrategy implements InferenceStrategy {
           index: r,
         });
       }
-      signal?.addEventListener('abort', () => this.abandon(pending), { once: true });
+      signal?.addEventListener('abort', () => this.abandon(pending, abortReason(signal)), { once: true });
       this.observer.queueDepth?.(this.queue.length);
       this.schedule();
     });
   }
 
   /** Drops an aborted request's rows that have not reached the model. */
-  private abandon(pending: Pending): void {
+  private abandon(pending: Pending, reason: DomainError): void {
     if (pending.settled) {
       return;
     }
@@ -140,7 +142,7 @@ export class BatchedStrategy implements InferenceStrategy {
         this.queue.splice(i, 1);
       }
     }
-    this.settle(pending, new RequestAbortedError());
+    this.settle(pending, reason);
     this.observer.queueDepth?.(this.queue.length);
   }
 
@@ -226,15 +228,12 @@ export class BatchedStrategy implements InferenceStrategy {
     const inputIds = new Int32Array(batchSize * sequenceLength);
     const attentionMask = new Int32Array(batchSize * sequenceLength);
     const tokenTypeIds = new Int32Array(batchSize * sequenceLength);
-    let real = 0;
     rows.forEach((row, r) => {
       const offset = r * sequenceLength;
       inputIds.set(row.ids, offset);
       tokenTypeIds.set(row.typeIds, offset);
       attentionMask.fill(1, offset, offset + row.length);
-      real += row.length;
     });
-    this.observer.batch?.(batchSize, batchSize * sequenceLength, real);
     return {
       batchSize,
       sequenceLength,
@@ -283,12 +282,16 @@ export class BatchedStrategy implements InferenceStrategy {
   }
 }
 
-/** The strategy as configured: behind a batcher when batching is on, as it is otherwise. */
+/**
+ * The strategy as configured: behind a batcher when batching is on, as it is otherwise; with an observer, every
+ * model call (and the queue) is reported to it.
+ */
 export function withBatching(
   strategy: InferenceStrategy,
   config: Omit<BatchingOptions, 'concurrency'> & { readonly enabled: boolean },
   concurrency: number,
-  observer?: BatchingObserver,
+  observer?: InferenceObserver,
 ): InferenceStrategy {
-  return config.enabled ? new BatchedStrategy(strategy, { ...config, concurrency }, observer) : strategy;
+  const observed = observer ? new ObservedStrategy(strategy, observer) : strategy;
+  return config.enabled ? new BatchedStrategy(observed, { ...config, concurrency }, observer) : observed;
 }

@@ -136,8 +136,9 @@ export class TfServingClient {
     return this.call(modelMetadataSchema, 'GET', `${this.modelPath}/metadata`);
   }
 
-  predict(request: TfServingPredictRequest): Promise<TfServingPredictResponse> {
-    return this.call(predictResponseSchema, 'POST', `${this.modelPath}:predict`, request);
+  /** `signal` cancels the HTTP call when the caller gives up (its reason is what rejects). */
+  predict(request: TfServingPredictRequest, signal?: AbortSignal): Promise<TfServingPredictResponse> {
+    return this.call(predictResponseSchema, 'POST', `${this.modelPath}:predict`, request, signal);
   }
 
   close(): void {
@@ -145,22 +146,30 @@ export class TfServingClient {
     this.httpsAgent.destroy();
   }
 
-  private async call<T>(schema: ZodType<T>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    schema: ZodType<T>,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const deadline = Date.now() + this.options.timeoutMs;
     for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         throw new UpstreamTimeoutError(TF_SERVING, this.options.timeoutMs);
       }
       let error: DomainError;
       try {
-        const response = await this.http.request<string>({ method, url: path, data: body, timeout: remaining });
+        const response = await this.http.request<string>({ method, url: path, data: body, timeout: remaining, signal });
         const result = this.read(schema, response);
         if (!(result instanceof Error)) {
           return result;
         }
         error = result;
       } catch (thrown) {
+        signal?.throwIfAborted();
         error = this.fromTransportError(thrown as AxiosError, remaining);
       }
       const retryable = error instanceof UpstreamUnavailableError;

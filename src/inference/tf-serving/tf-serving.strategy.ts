@@ -1,5 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DomainError, UpstreamFailedError, UpstreamUnavailableError } from '../../common/errors/index.js';
+import {
+  DomainError,
+  type UpstreamFailure,
+  UpstreamFailedError,
+  UpstreamUnavailableError,
+} from '../../common/errors/index.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import type { Logits, TokenizedBatch } from '../../model/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
 import { type ModelInputName, inputRows, isModelInputName } from '../model-inputs.js';
@@ -11,6 +17,8 @@ export interface TfServingStrategyOptions {
   /** Labels the model's config.json names; TF Serving must answer one score per label. */
   readonly numLabels: number;
   readonly statusIntervalMs: number;
+  /** Called with the kind of every failed predict call (metrics). */
+  readonly onUpstreamError?: (failure: UpstreamFailure) => void;
 }
 
 /** What TF Serving serves, learned from its status and metadata endpoints. */
@@ -39,6 +47,8 @@ export class TfServingStrategy implements InferenceStrategy, OnApplicationBootst
   constructor(
     private readonly client: TfServingClient,
     private readonly options: TfServingStrategyOptions,
+    /** Fails v2 fast while TF Serving keeps failing. */
+    readonly breaker: CircuitBreaker = new CircuitBreaker(TF_SERVING, { minCalls: 0, errorPercent: 50, resetMs: 1000 }),
   ) {}
 
   onApplicationBootstrap(): void {
@@ -51,6 +61,7 @@ export class TfServingStrategy implements InferenceStrategy, OnApplicationBootst
     if (this.timer) {
       clearInterval(this.timer);
     }
+    this.breaker.shutdown();
     this.client.close();
   }
 
@@ -73,11 +84,20 @@ export class TfServingStrategy implements InferenceStrategy, OnApplicationBootst
     return this.refresh();
   }
 
-  async infer(batch: TokenizedBatch): Promise<Logits> {
-    const resolved = this.resolved ?? (await this.refreshForRequest());
-    const inputs = Object.fromEntries(resolved.inputs.map((name) => [name, inputRows(batch, name)]));
-    const response = await this.client.predict({ signature_name: this.options.signature, inputs });
-    return this.toLogits(response.outputs, resolved, batch.batchSize);
+  async infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits> {
+    try {
+      return await this.breaker.call(async () => {
+        const resolved = this.resolved ?? (await this.refreshForRequest());
+        const inputs = Object.fromEntries(resolved.inputs.map((name) => [name, inputRows(batch, name)]));
+        const response = await this.client.predict({ signature_name: this.options.signature, inputs }, signal);
+        return this.toLogits(response.outputs, resolved, batch.batchSize);
+      });
+    } catch (error) {
+      if (error instanceof DomainError && 'failure' in error) {
+        this.options.onUpstreamError?.(error.failure as UpstreamFailure);
+      }
+      throw error;
+    }
   }
 
   /** First request before any successful poll: resolve now, or fail with why. */

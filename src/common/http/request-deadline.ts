@@ -1,0 +1,40 @@
+import { BadRequestException } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DeadlineExceededError, MESSAGES, RequestAbortedError } from '../errors/index.js';
+
+/** Optional request header that shortens (never lengthens) the request's deadline, in milliseconds. */
+export const TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/**
+ * The deadline of one request: `maxMs` (REQUEST_TIMEOUT_MS), or less when the client sends X-Request-Timeout-Ms.
+ * A malformed header is a 400, not silently ignored.
+ */
+export function requestTimeoutMs(req: IncomingMessage, maxMs: number): number {
+  const header = req.headers[TIMEOUT_HEADER];
+  if (header === undefined) {
+    return maxMs;
+  }
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) {
+    throw new BadRequestException(MESSAGES.BAD_TIMEOUT_HEADER(value));
+  }
+  return Math.min(Number(value), maxMs);
+}
+
+/**
+ * A signal that aborts when the request's deadline passes (reason: DeadlineExceededError) or when the client goes
+ * away before its answer is written (reason: RequestAbortedError). Its timer ends with the response.
+ */
+export function requestSignal(req: IncomingMessage, res: ServerResponse, maxMs: number): AbortSignal {
+  const timeoutMs = requestTimeoutMs(req, maxMs);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeoutMs)), timeoutMs);
+  timer.unref();
+  res.once('close', () => {
+    clearTimeout(timer);
+    if (!res.writableFinished) {
+      controller.abort(new RequestAbortedError());
+    }
+  });
+  return controller.signal;
+}

@@ -1,0 +1,57 @@
+import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { MESSAGES } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { AUTH_SCOPE, type AuthScope } from './auth-scope.decorator.js';
+
+/**
+ * Per-client rate limit on the inference routes (rate-limiter-flexible, in memory: per replica), keyed by the
+ * client IP (behind proxies: TRUST_PROXY_HOPS). Off when RATE_LIMIT is 0; health probes and /metrics are never
+ * limited. Over the limit → 429 with Retry-After and the RateLimit-* headers.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  private readonly limiter: RateLimiterMemory | null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {
+    const { limit, windowMs } = config.security.rateLimit;
+    this.limiter =
+      limit > 0 ? new RateLimiterMemory({ points: limit, duration: Math.max(1, Math.ceil(windowMs / 1000)) }) : null;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const scope = this.reflector.getAllAndOverride<AuthScope | undefined>(AUTH_SCOPE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (this.limiter === null || scope !== undefined) {
+      return true;
+    }
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const limit = this.config.security.rateLimit.limit;
+    try {
+      const state = await this.limiter.consume(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      res.setHeader('RateLimit-Limit', String(limit));
+      res.setHeader('RateLimit-Remaining', String(state.remainingPoints));
+      res.setHeader('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
+      return true;
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) {
+        throw error;
+      }
+      const seconds = String(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      res.setHeader('Retry-After', seconds);
+      res.setHeader('RateLimit-Limit', String(limit));
+      res.setHeader('RateLimit-Remaining', '0');
+      res.setHeader('RateLimit-Reset', seconds);
+      throw new HttpException(MESSAGES.RATE_LIMITED, HttpStatus.TOO_MANY_REQUESTS);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Graceful drain of the real process (`node dist/main.js`) under steady keep-alive load: on SIGTERM readiness turns
+ * 503 at once, every request the service accepted gets a complete 200 answer, new connections are refused once
+ * it has drained, and the process exits 0.
+ */
+import { Agent, request } from 'node:http';
+import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
+import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
+
+type Outcome = 'ok' | 'refused' | `failed: ${string}`;
+
+const SENTENCES = Array.from(
+  { length: 16 },
+  (_, i) => `review number ${i}: the plot was thin but the acting was great`,
+);
+
+/** One POST on `agent`; 'ok' only for a 200 whose whole JSON body arrived with one prediction per sentence. */
+function post(agent: Agent, port: number): Promise<Outcome> {
+  const body = JSON.stringify({ sentences: SENTENCES });
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/inference/sentiment_analysis/batch',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', (error) => resolve(`failed: response ${error.message}`));
+        res.on('end', () => {
+          try {
+            const parsed = JSON.parse(text) as { predictions?: unknown[] };
+            resolve(
+              res.statusCode === 200 && parsed.predictions?.length === SENTENCES.length
+                ? 'ok'
+                : `failed: ${res.statusCode} ${text.slice(0, 200)}`,
+            );
+          } catch {
+            resolve(`failed: ${res.statusCode} incomplete body ${text.slice(0, 100)}`);
+          }
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'ECONNREFUSED' ? 'refused' : `failed: ${error.code ?? error.message}`),
+    );
+    req.end(body);
+  });
+}
+
+/** A connection attempt: 'refused' once nothing listens. */
+function connectOutcome(port: number): Promise<Outcome> {
+  return post(new Agent({ keepAlive: false }), port);
+}
+
+describe('graceful drain on SIGTERM', () => {
+  beforeAll(() => buildService(), 120_000);
+
+  it('should answer every accepted request under steady keep-alive load, turn readiness 503 at once, and exit 0', async () => {
+    const port = await freePort();
+    const service = spawnService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_MS: '1500',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      TF_SERVING_URL: 'http://127.0.0.1:9',
+    });
+    await waitFor(`http://127.0.0.1:${port}/health/ready`);
+
+    // Eight clients on keep-alive connections, behind a "load balancer" that stops routing new requests here
+    // once the readiness probe answers 503 (as a Kubernetes Service does).
+    const outcomes: Outcome[] = [];
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let routable = true;
+    const clients = Array.from({ length: 8 }, async () => {
+      while (routable) {
+        outcomes.push(await post(agent, port));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const beforeSignal = outcomes.length;
+    service.child.kill('SIGTERM');
+    const signalled = Date.now();
+    let readiness = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    while (readiness.status === 200 && Date.now() - signalled < 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+      readiness = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    }
+    expect(readiness.status).toBe(503);
+    expect(Date.now() - signalled).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 300)); // the balancer notices a moment later
+    routable = false;
+    await Promise.all(clients);
+
+    expect(await service.exited).toBe(0);
+    expect(await connectOutcome(port)).toBe('refused');
+    agent.destroy();
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+    expect(beforeSignal).toBeGreaterThan(8);
+    expect(outcomes.length - beforeSignal).toBeGreaterThan(8);
+  }, 60_000);
+
+  it('should finish the requests in progress and queued when the server closes, then refuse connections', async () => {
+    const tfServing = await StandInProcess.start();
+    const port = await freePort();
+    const service = spawnService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      TF_SERVING_URL: tfServing.url,
+      BATCH_CONCURRENCY_V2: '1',
+      BATCH_MAX_SIZE: '1',
+    });
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health/ready`);
+      await waitFor(`http://127.0.0.1:${port}/health/dependencies`);
+      await tfServing.setFaults({ delayMs: 400 });
+      // Four v2 requests on keep-alive connections: one in TF Serving, three queued behind it (~1.6 s in all).
+      const agent = new Agent({ keepAlive: true });
+      const answers = Array.from({ length: 4 }, (_, i) => fetchV2(agent, port, `sentence ${i}`));
+      await new Promise((r) => setTimeout(r, 200));
+      service.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await connectOutcome(port)).toBe('refused');
+      expect(await Promise.all(answers)).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(await service.exited).toBe(0);
+      agent.destroy();
+    } finally {
+      service.child.kill('SIGKILL');
+      await tfServing.close();
+    }
+  }, 60_000);
+});
+
+/** One v2 request; 'ok' for a 200 with a sentiment. */
+function fetchV2(agent: Agent, port: number, sentence: string): Promise<Outcome> {
+  const body = JSON.stringify({ sentence });
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v2/inference/sentiment_analysis',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve(res.statusCode === 200 && text.includes('"sentiment"') ? 'ok' : `failed: ${res.statusCode} ${text}`),
+        );
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(`failed: ${error.code ?? error.message}`));
+    req.end(body);
+  });
+}
