@@ -1,0 +1,96 @@
+/**
+ * Load generation with autocannon, and a precise sequential client for single-request latency (autocannon's
+ * histogram has whole-millisecond resolution, too coarse for sub-millisecond medians).
+ */
+import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
+
+export interface LoadResult {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly total: number;
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly path: string;
+  readonly bodies: readonly string[];
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmUpSeconds?: number;
+}
+
+function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: seconds,
+    skipAggregateResult: true,
+    requests: options.bodies.map((body) => ({
+      method: 'POST',
+      path: options.path,
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
+  });
+}
+
+/** A warm-up run (discarded), then the measured run; latencies in milliseconds. */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmUpSeconds ?? 2) {
+    await run(options, options.warmUpSeconds ?? 2);
+  }
+  // With skipAggregateResult, autocannon returns its raw counters and the encoded latency histogram.
+  const raw = (await run(options, options.seconds)) as unknown as {
+    latencies: string;
+    duration: number;
+    totalCompletedRequests: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  };
+  const encoded = raw.latencies;
+  const histogram = hdr.decodeFromCompressedBase64(encoded);
+  const result = {
+    connections: options.connections,
+    seconds: raw.duration,
+    requestsPerSecond: raw.totalCompletedRequests / raw.duration,
+    p50: histogram.getValueAtPercentile(50),
+    p95: histogram.getValueAtPercentile(95),
+    p99: histogram.getValueAtPercentile(99),
+    errors: raw.errors + raw.timeouts,
+    non2xx: raw.non2xx,
+    total: raw.totalCompletedRequests,
+  };
+  histogram.destroy();
+  return result;
+}
+
+/** One request at a time, timed with performance.now(): median and p99 in milliseconds. */
+export async function sequentialLatency(
+  url: string,
+  bodies: readonly string[],
+  count: number,
+): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < count + 50; i++) {
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bodies[i % bodies.length],
+    });
+    await res.arrayBuffer();
+    if (i >= 50) {
+      times.push(performance.now() - started);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length / 2)] ?? 0, p99: times[Math.floor(times.length * 0.99)] ?? 0 };
+}

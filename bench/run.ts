@@ -1,0 +1,664 @@
+/**
+ * `npm run bench`: one command that builds and starts what it needs, measures everything side by side in one run,
+ * and writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.svg.
+ *
+ * Measured (all on this machine, in this run):
+ *  - ceilings: raw ONNX Runtime throughput on the bundled model at the best batch size (in process, no HTTP), and
+ *    a minimal node:http server answering fixed JSON (no model);
+ *  - the peer: a minimal server around a transformers.js text-classification pipeline on the same model files;
+ *  - this service (node dist/main.js), v1, at concurrency 1, 16 and 64, with batching on and off; cold start and
+ *    peak RSS; the median single-request latency (sequential, precise timing);
+ *  - Express vs Fastify: a minimal Nest app with one validated POST route on each adapter;
+ *  - v2 against the TF-Serving protocol stand-in, and the stand-in's own cost;
+ *  - a larger BERT (4 layers, 256 hidden, random weights generated here, not committed), batching on and off.
+ *
+ * Options (environment): BENCH_SECONDS (default 8 per run), BENCH_QUICK=1 (shorter, for a smoke run).
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cgroupQuota, usableCpus } from '../src/common/system/cpu-quota.js';
+import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
+import { type OnnxRunner, OnnxWorkerPool } from '../src/inference/onnx/onnx-worker-pool.js';
+import { BertTokenizer } from '../src/model/bert.tokenizer.js';
+import { loadModelBundle } from '../src/model/model-bundle.js';
+import { REPO_ROOT } from '../tools/common/sst2.js';
+import { encodeSafetensors } from '../tools/export/safetensors.js';
+import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
+import { type LoadResult, load, sequentialLatency } from './lib/load.js';
+import { type Running, start } from './lib/processes.js';
+import { SENTENCES } from './lib/sentences.js';
+import { chart } from './lib/svg-chart.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 8));
+const CONCURRENCY = [1, 16, 64] as const;
+const NODE = process.execPath;
+const TSX = ['--import', 'tsx'];
+const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
+const BODIES = SENTENCES.map((sentence) => JSON.stringify({ sentence }));
+const ROUTE_V1 = '/v1/inference/sentiment_analysis';
+const ROUTE_V2 = '/v2/inference/sentiment_analysis';
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+interface ServiceRun {
+  readonly coldStartMs: number;
+  readonly peakRssMb: number | null;
+  readonly sequential: { p50: number; p99: number };
+  readonly load: LoadResult[];
+}
+
+async function withProcess<T>(running: Promise<Running>, body: (r: Running) => Promise<T>): Promise<T> {
+  const r = await running;
+  try {
+    return await body(r);
+  } finally {
+    await r.stop();
+  }
+}
+
+interface CeilingRow {
+  readonly layout: string;
+  readonly batchSize: number;
+  readonly sentencesPerSecond: number;
+}
+
+/**
+ * Raw ONNX Runtime (the model's own ceiling): sentences/s by batch size, no HTTP, with batches of sentences of
+ * similar length (what the service's length grouping aims at), in two layouts: one session using every usable CPU
+ * as intra-op threads, and one session per CPU in worker threads with one thread each, one batch in flight each.
+ */
+async function onnxCeiling(modelDir: string): Promise<CeilingRow[]> {
+  const bundle = loadModelBundle(modelDir);
+  const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
+  const cpus = usableCpus();
+  const sorted = [...SENTENCES].sort((a, b) => a.length - b.length);
+  const layouts: [string, number, () => Promise<OnnxRunner>][] = [
+    [
+      `1 session × ${cpus} threads`,
+      1,
+      () => OnnxSession.create(bundle.files.onnx, { intraOpNumThreads: cpus, interOpNumThreads: 1 }),
+    ],
+    [
+      `${cpus} worker sessions × 1 thread`,
+      cpus,
+      () => OnnxWorkerPool.create(bundle.files.onnx, cpus, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
+    ],
+  ];
+  const rows: CeilingRow[] = [];
+  for (const [layout, inFlight, open] of layouts) {
+    const runner = await open();
+    try {
+      for (const batchSize of [1, 8, 16, 32, 64]) {
+        const batches = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            tokenizer.encodeBatch(
+              Array.from(
+                { length: batchSize },
+                (__, j) =>
+                  sorted[Math.floor(((i * batchSize + j) * sorted.length) / (12 * batchSize)) % sorted.length]!,
+              ),
+            ),
+          ),
+        );
+        for (const batch of batches) {
+          await runner.run(batch);
+        }
+        let sentences = 0;
+        let next = 0;
+        const started = performance.now();
+        const lane = async () => {
+          while (performance.now() - started < (QUICK ? 1000 : 3000)) {
+            await runner.run(batches[next++ % batches.length]!);
+            sentences += batchSize;
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, lane));
+        rows.push({ layout, batchSize, sentencesPerSecond: sentences / ((performance.now() - started) / 1000) });
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+  return rows;
+}
+
+/** The service as deployed (`node dist/main.js`), measured at each concurrency. */
+async function service(
+  name: string,
+  env: Record<string, string>,
+  route = ROUTE_V1,
+  concurrency: readonly number[] = CONCURRENCY,
+): Promise<ServiceRun> {
+  return withProcess(
+    start(name, NODE, ['dist/main.js'], { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
+    async (r) => {
+      const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
+      const results: LoadResult[] = [];
+      for (const connections of concurrency) {
+        log(`${name}: ${connections} connections`);
+        results.push(await load({ url: r.url, path: route, bodies: BODIES, connections, seconds: SECONDS }));
+      }
+      return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
+    },
+  );
+}
+
+/**
+ * The service's main thread under 64 connections, profiled (node --cpu-prof): what share of its busy time the
+ * HTTP framework takes bounds what another framework could save.
+ */
+async function profileService(work: string): Promise<{ owner: string; share: number }[]> {
+  const dir = join(work, 'profile');
+  const running = start(
+    'service v1 (profiled)',
+    NODE,
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/main.js'],
+    { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
+    '/health/ready',
+  );
+  let child: Running['child'] | undefined;
+  await withProcess(running, (r) => {
+    child = r.child;
+    return load({ url: r.url, path: ROUTE_V1, bodies: BODIES, connections: 64, seconds: SECONDS, warmUpSeconds: 1 });
+  });
+  // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the main thread (the others are the workers).
+  const mainThread = () => (existsSync(dir) ? readdirSync(dir) : []).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  for (let waited = 0; !mainThread() && waited < 5000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const profile = mainThread();
+  if (!profile) {
+    const files = existsSync(dir) ? readdirSync(dir).join(', ') : 'none';
+    log(
+      `no main-thread CPU profile was written (exit code ${child?.exitCode}, signal ${child?.signalCode}; files: ${files})`,
+    );
+    return [];
+  }
+  return cpuShares(join(dir, profile));
+}
+
+/** A transformers.js model folder (config, tokenizer, onnx/model.onnx) made of links to the bundled model. */
+function transformersJsFolder(work: string): string {
+  const dir = join(work, 'transformers-js-model');
+  const version = join(MODEL_DIR, loadModelBundle(MODEL_DIR).version);
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  for (const file of [
+    'config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'vocab.txt',
+  ]) {
+    symlinkSync(join(version, file), join(dir, file));
+  }
+  symlinkSync(join(version, 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
+  return dir;
+}
+
+/** A BERT of 4 layers × 256 hidden with random weights, same tokenizer, built into model.onnx here. */
+async function largerModel(work: string): Promise<string | null> {
+  let buildOnnxModel: ((dir: string) => Uint8Array) | undefined;
+  try {
+    ({ buildOnnxModel } = (await import('../tools/export/onnx/onnx.writer.js')) as {
+      buildOnnxModel: (dir: string) => Uint8Array;
+    });
+  } catch {
+    return null;
+  }
+  const source = join(MODEL_DIR, loadModelBundle(MODEL_DIR).version);
+  const base = JSON.parse(readFileSync(join(source, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const config = { ...base, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 };
+  const dir = join(work, 'larger', '1');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json']) {
+    copyFileSync(join(source, file), join(dir, file));
+  }
+  const H = 256;
+  const I = 1024;
+  const V = base.vocab_size as number;
+  let seed = 42;
+  const random = (n: number, scale = 0.02) =>
+    Float32Array.from({ length: n }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed / 2147483648 - 0.5) * 2 * scale;
+    });
+  const t = (shape: number[], fill?: number) => ({
+    shape,
+    data:
+      fill === undefined
+        ? random(shape.reduce((a, b) => a * b, 1))
+        : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill),
+  });
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
+    'bert.embeddings.word_embeddings.weight': t([V, H]),
+    'bert.embeddings.position_embeddings.weight': t([base.max_position_embeddings as number, H]),
+    'bert.embeddings.token_type_embeddings.weight': t([2, H]),
+    'bert.embeddings.LayerNorm.weight': t([H], 1),
+    'bert.embeddings.LayerNorm.bias': t([H], 0),
+    'bert.pooler.dense.weight': t([H, H]),
+    'bert.pooler.dense.bias': t([H], 0),
+    'classifier.weight': t([2, H]),
+    'classifier.bias': t([2], 0),
+  };
+  for (let i = 0; i < 4; i++) {
+    const p = `bert.encoder.layer.${i}`;
+    for (const m of ['query', 'key', 'value']) {
+      tensors[`${p}.attention.self.${m}.weight`] = t([H, H]);
+      tensors[`${p}.attention.self.${m}.bias`] = t([H], 0);
+    }
+    Object.assign(tensors, {
+      [`${p}.attention.output.dense.weight`]: t([H, H]),
+      [`${p}.attention.output.dense.bias`]: t([H], 0),
+      [`${p}.attention.output.LayerNorm.weight`]: t([H], 1),
+      [`${p}.attention.output.LayerNorm.bias`]: t([H], 0),
+      [`${p}.intermediate.dense.weight`]: t([I, H]),
+      [`${p}.intermediate.dense.bias`]: t([I], 0),
+      [`${p}.output.dense.weight`]: t([H, I]),
+      [`${p}.output.dense.bias`]: t([H], 0),
+      [`${p}.output.LayerNorm.weight`]: t([H], 1),
+      [`${p}.output.LayerNorm.bias`]: t([H], 0),
+    });
+  }
+  writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+  writeFileSync(join(dir, 'model.onnx'), buildOnnxModel(dir));
+  return join(work, 'larger');
+}
+
+/** Compiled inside the repository (.cache/), so that it resolves node_modules. */
+function compileNestMinimal(): string {
+  const out = resolve(REPO_ROOT, '.cache/bench/nest-minimal');
+  execFileSync(
+    NODE,
+    [
+      resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+      '--outDir',
+      out,
+      '--rootDir',
+      resolve(REPO_ROOT, 'bench/servers'),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'ES2023',
+      '--experimentalDecorators',
+      '--emitDecoratorMetadata',
+      '--skipLibCheck',
+      '--esModuleInterop',
+      resolve(REPO_ROOT, 'bench/servers/nest-minimal.server.ts'),
+    ],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}');
+  return join(out, 'nest-minimal.server.js');
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    log('building dist/');
+    execFileSync(NODE, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    });
+    const machine = {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: availableParallelism(),
+      cgroupQuota: cgroupQuota(),
+      usableCpus: usableCpus(),
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      secondsPerRun: SECONDS,
+    };
+
+    log('ceiling: raw ONNX Runtime');
+    const onnx = await onnxCeiling(MODEL_DIR);
+    log('ceiling: fixed-JSON node:http');
+    const http = await withProcess(
+      start('fixed-json', NODE, [...TSX, 'bench/servers/fixed-json.server.ts'], {}, null),
+      (r) => load({ url: r.url, path: '/', bodies: BODIES, connections: 64, seconds: SECONDS }),
+    );
+
+    log('framework: minimal Nest apps');
+    const nestMinimal = compileNestMinimal();
+    const framework: Record<string, LoadResult> = {};
+    for (const adapter of ['express', 'fastify']) {
+      framework[adapter] = await withProcess(
+        start(`nest-${adapter}`, NODE, [nestMinimal], { ADAPTER: adapter }, null),
+        (r) => load({ url: r.url, path: '/classify', bodies: BODIES, connections: 64, seconds: SECONDS }),
+      );
+    }
+
+    log('peer: transformers.js');
+    const peerDir = transformersJsFolder(work);
+    const peer = await withProcess(
+      start(
+        'transformers.js',
+        NODE,
+        [...TSX, 'bench/servers/transformers-js.server.ts'],
+        { MODEL_PATH: peerDir },
+        null,
+      ),
+      async (r) => {
+        const sequential = await sequentialLatency(r.url, BODIES, QUICK ? 100 : 500);
+        const results: LoadResult[] = [];
+        for (const connections of CONCURRENCY) {
+          log(`transformers.js: ${connections} connections`);
+          results.push(await load({ url: r.url, path: '/', bodies: BODIES, connections, seconds: SECONDS }));
+        }
+        return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
+      },
+    );
+
+    const batchingOn = await service('service v1 (batching on)', { BATCHING_ENABLED: 'true' });
+    log('service v1 main-thread profile');
+    const profile = await profileService(work);
+    const batchingOff = await service('service v1 (batching off)', { BATCHING_ENABLED: 'false' });
+
+    log('v2 against the TF Serving protocol stand-in');
+    const standIn = await startStandIn();
+    let v2Result: { service: LoadResult; standIn: LoadResult } | null = null;
+    try {
+      const predictBody = await standInBody();
+      const direct = await load({
+        url: standIn.url,
+        path: '/v1/models/sentiment_analysis:predict',
+        bodies: [predictBody],
+        connections: 16,
+        seconds: SECONDS,
+      });
+      const viaService = await service(
+        'service v2',
+        { TF_SERVING_URL: standIn.url, BATCHING_ENABLED: 'true' },
+        ROUTE_V2,
+        [16],
+      );
+      v2Result = { service: viaService.load[0]!, standIn: direct };
+    } finally {
+      await standIn.stop();
+    }
+
+    log('larger BERT (4 layers, 256 hidden, random weights)');
+    const largerDir = await largerModel(work);
+    let larger: { onnx: CeilingRow[]; on: LoadResult; off: LoadResult } | null = null;
+    if (largerDir) {
+      const largerOnnx = await onnxCeiling(largerDir);
+      const on = await service(
+        'larger, batching on',
+        { MODEL_DIR: largerDir, BATCHING_ENABLED: 'true' },
+        ROUTE_V1,
+        [64],
+      );
+      const off = await service(
+        'larger, batching off',
+        { MODEL_DIR: largerDir, BATCHING_ENABLED: 'false' },
+        ROUTE_V1,
+        [64],
+      );
+      larger = { onnx: largerOnnx, on: on.load[0]!, off: off.load[0]! };
+    }
+
+    const results = {
+      date: new Date().toISOString(),
+      machine,
+      ceilings: { onnx, http },
+      framework,
+      profile,
+      peer,
+      batchingOn,
+      batchingOff,
+      v2: v2Result,
+      larger,
+    };
+    writeFileSync(resolve(REPO_ROOT, 'docs/benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeReport(results);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The stand-in in its own process (plain Node speed, like a separate TF Serving server). */
+async function startStandIn(): Promise<Running> {
+  return start(
+    'tf-serving stand-in',
+    NODE,
+    [...TSX, 'test/support/tf-serving/serve.ts'],
+    {},
+    '/v1/models/sentiment_analysis',
+    120_000,
+  );
+}
+
+/** One tokenized sentence in TF Serving's columnar format, as v2 sends it. */
+async function standInBody(): Promise<string> {
+  const bundle = loadModelBundle(MODEL_DIR);
+  const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
+  const batch = await tokenizer.encodeBatch([SENTENCES[2]!]);
+  const row = (a: Int32Array) => [Array.from(a)];
+  return JSON.stringify({
+    signature_name: 'serving_default',
+    inputs: {
+      input_ids: row(batch.inputIds),
+      attention_mask: row(batch.attentionMask),
+      token_type_ids: row(batch.tokenTypeIds),
+    },
+  });
+}
+
+type Results = {
+  date: string;
+  machine: {
+    cpu: string;
+    cpus: number;
+    cgroupQuota: number | null;
+    usableCpus: number;
+    memoryGb: number;
+    node: string;
+    secondsPerRun: number;
+  };
+  ceilings: { onnx: CeilingRow[]; http: LoadResult };
+  framework: Record<string, LoadResult>;
+  profile: { owner: string; share: number }[];
+  peer: ServiceRun;
+  batchingOn: ServiceRun;
+  batchingOff: ServiceRun;
+  v2: { service: LoadResult; standIn: LoadResult } | null;
+  larger: { onnx: CeilingRow[]; on: LoadResult; off: LoadResult } | null;
+};
+
+/** Ceiling rows as a layout × batch-size table. */
+function table(rows: readonly CeilingRow[]): string {
+  const sizes = [...new Set(rows.map((row) => row.batchSize))];
+  const layouts = [...new Set(rows.map((row) => row.layout))];
+  return [
+    `| layout | ${sizes.map((b) => `batch ${b}`).join(' | ')} |`,
+    `|---|${sizes.map(() => '---').join('|')}|`,
+    ...layouts.map(
+      (layout) =>
+        `| ${layout} | ${sizes
+          .map((b) =>
+            Math.round(
+              rows.find((row) => row.layout === layout && row.batchSize === b)?.sentencesPerSecond ?? 0,
+            ).toLocaleString('en-US'),
+          )
+          .join(' | ')} |`,
+    ),
+  ].join('\n');
+}
+
+function writeReport(r: Results): void {
+  const f0 = (x: number) => Math.round(x).toLocaleString('en-US');
+  const f1 = (x: number) => x.toFixed(1);
+  const f2 = (x: number) => x.toFixed(2);
+  const bestOnnx = r.ceilings.onnx.reduce((a, b) => (b.sentencesPerSecond > a.sentencesPerSecond ? b : a));
+  const lower = Math.min(bestOnnx.sentencesPerSecond, r.ceilings.http.requestsPerSecond);
+  const at = (run: ServiceRun, c: number) => run.load.find((l) => l.connections === c)!;
+  const on64 = at(r.batchingOn, 64);
+  const peer64 = at(r.peer, 64);
+  const on16 = at(r.batchingOn, 16);
+  const targets = [
+    [
+      'v1 at 64 concurrent ≥ 60% of the lower ceiling',
+      `${f0(on64.requestsPerSecond)} / ${f0(lower)} = ${f1((100 * on64.requestsPerSecond) / lower)}%`,
+      on64.requestsPerSecond >= 0.6 * lower,
+    ],
+    [
+      'v1 at 64 ≥ 3× the transformers.js server',
+      `${f0(on64.requestsPerSecond)} / ${f0(peer64.requestsPerSecond)} = ${f2(on64.requestsPerSecond / peer64.requestsPerSecond)}×`,
+      on64.requestsPerSecond >= 3 * peer64.requestsPerSecond,
+    ],
+    ['… with a lower p99', `${f1(on64.p99)} ms vs ${f1(peer64.p99)} ms`, on64.p99 < peer64.p99],
+    [
+      'p99 at 16 ≤ 3× the median single-request latency',
+      `${f1(on16.p99)} ms / ${f2(r.batchingOn.sequential.p50)} ms = ${f1(on16.p99 / r.batchingOn.sequential.p50)}×`,
+      on16.p99 <= 3 * r.batchingOn.sequential.p50,
+    ],
+    ['cold start to ready < 1.5 s', `${f0(r.batchingOn.coldStartMs)} ms`, r.batchingOn.coldStartMs < 1500],
+    [
+      'peak RSS under load < 300 MB',
+      `${f0(r.batchingOn.peakRssMb ?? Number.NaN)} MB`,
+      (r.batchingOn.peakRssMb ?? Infinity) < 300,
+    ],
+    ...(r.larger
+      ? [
+          [
+            'larger BERT at 64: batching on ≥ 2× off',
+            `${f0(r.larger.on.requestsPerSecond)} / ${f0(r.larger.off.requestsPerSecond)} = ${f2(r.larger.on.requestsPerSecond / r.larger.off.requestsPerSecond)}×`,
+            r.larger.on.requestsPerSecond >= 2 * r.larger.off.requestsPerSecond,
+          ] as const,
+        ]
+      : []),
+  ] as const;
+  const row = (name: string, run: ServiceRun) =>
+    run.load
+      .map(
+        (l) =>
+          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} |`,
+      )
+      .join('\n');
+  const md = `# Benchmarks
+
+Generated by \`npm run bench\` (bench/run.ts) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, everything in one run on one machine:
+${String(r.machine.cpu)}, ${String(r.machine.cpus)} CPUs (cgroup quota: ${r.machine.cgroupQuota === null ? 'none' : r.machine.cgroupQuota.toFixed(2)}), ${String(r.machine.memoryGb)} GB, Node ${String(r.machine.node)}.
+The load generator (autocannon) runs on the same machine and competes for its CPUs; each figure is one ${SECONDS}-second run
+after a 2-second warm-up; the machine is shared, so compare figures within this file, as ratios. Latencies in ms.
+Requests cycle through ${SENTENCES.length} review-like sentences of 3 to 60 words (bench/lib/sentences.ts).
+
+![throughput and p99 by concurrency](benchmarks.svg)
+
+## Targets
+
+| target | measured | met |
+|---|---|---|
+${targets.map(([name, value, ok]) => `| ${name} | ${value} | ${ok ? 'yes' : '**no**'} |`).join('\n')}
+
+## Ceilings
+
+| ceiling | figure |
+|---|---|
+| raw ONNX Runtime, no HTTP, best layout and batch size (${bestOnnx.layout}, batch ${bestOnnx.batchSize}) | ${f0(bestOnnx.sentencesPerSecond)} sentences/s |
+| minimal node:http server, fixed JSON, 64 connections | ${f0(r.ceilings.http.requestsPerSecond)} requests/s (p99 ${f1(r.ceilings.http.p99)}) |
+
+Raw ONNX Runtime by layout and batch size (sentences/s, batches of similar-length sentences):
+${table(r.ceilings.onnx)}
+
+## This service (v1) and the transformers.js peer
+
+| server | connections | requests/s | p50 | p95 | p99 | errors |
+|---|---|---|---|---|---|---|
+${row('service, batching on', r.batchingOn)}
+${row('service, batching off', r.batchingOff)}
+${row('transformers.js peer', r.peer)}
+
+| server | cold start to ready | peak RSS | single request, median (p99), sequential |
+|---|---|---|---|
+| service, batching on | ${f0(r.batchingOn.coldStartMs)} ms | ${f0(r.batchingOn.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOn.sequential.p50)} (${f2(r.batchingOn.sequential.p99)}) |
+| service, batching off | ${f0(r.batchingOff.coldStartMs)} ms | ${f0(r.batchingOff.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOff.sequential.p50)} (${f2(r.batchingOff.sequential.p99)}) |
+| transformers.js peer | ${f0(r.peer.coldStartMs)} ms | ${f0(r.peer.peakRssMb ?? Number.NaN)} MB | ${f2(r.peer.sequential.p50)} (${f2(r.peer.sequential.p99)}) |
+
+## Express or Fastify
+
+A minimal Nest app (one POST route, the same ValidationPipe and DTO style, fixed answer), 64 connections:
+${Object.entries(r.framework)
+  .map(([adapter, l]) => `${adapter} ${f0(l.requestsPerSecond)} requests/s (p99 ${f1(l.p99)} ms)`)
+  .join('; ')}.
+
+Where the service's main thread spends its busy time at 64 connections (\`node --cpu-prof\`, self time by package):
+${r.profile
+  .slice(0, 12)
+  .map((p) => `${p.owner} ${(100 * p.share).toFixed(1)}%`)
+  .join(', ')}.
+The HTTP framework (Express and its router, body parser and helpers) takes
+**${(100 * r.profile.filter((p) => HTTP_FRAMEWORK.has(p.owner)).reduce((a, p) => a + p.share, 0)).toFixed(1)}%** of it: the most
+any framework could save on this service's main thread, however much faster it is on an empty route.
+
+## v2 (TF Serving protocol stand-in)
+
+${
+  r.v2
+    ? `| | connections | requests/s | p50 | p99 |
+|---|---|---|---|---|
+| service v2 → stand-in | 16 | ${f0(r.v2.service.requestsPerSecond)} | ${f1(r.v2.service.p50)} | ${f1(r.v2.service.p99)} |
+| stand-in alone (one-sentence :predict) | 16 | ${f0(r.v2.standIn.requestsPerSecond)} | ${f1(r.v2.standIn.p50)} | ${f1(r.v2.standIn.p99)} |
+
+The stand-in executes the SavedModel in tfjs (pure JavaScript), far slower than TF Serving or ONNX Runtime; what the
+comparison shows is the client's overhead on top of the backend (tokenization, JSON, HTTP), not TF Serving's speed.`
+    : 'not measured'
+}
+
+## A larger BERT (4 layers, 256 hidden, random weights), 64 connections
+
+${
+  r.larger
+    ? `| | requests/s | p50 | p99 |
+|---|---|---|---|
+| batching on | ${f0(r.larger.on.requestsPerSecond)} | ${f1(r.larger.on.p50)} | ${f1(r.larger.on.p99)} |
+| batching off | ${f0(r.larger.off.requestsPerSecond)} | ${f1(r.larger.off.p50)} | ${f1(r.larger.off.p99)} |
+
+Raw ONNX Runtime on it (sentences/s):
+${table(r.larger.onnx)}`
+    : 'not measured (the ONNX emitter is not available)'
+}
+`;
+  writeFileSync(resolve(REPO_ROOT, 'docs/benchmarks.md'), md);
+  const series = (name: string, color: string, run: ServiceRun, pick: (l: LoadResult) => number) => ({
+    name,
+    color,
+    points: run.load.map((l) => ({ x: l.connections, y: pick(l) })),
+  });
+  const svg = chart(
+    [
+      series('service, batching on', '#2b6cb0', r.batchingOn, (l) => l.requestsPerSecond),
+      series('service, batching off', '#90cdf4', r.batchingOff, (l) => l.requestsPerSecond),
+      series('transformers.js peer', '#dd6b20', r.peer, (l) => l.requestsPerSecond),
+    ],
+    [
+      series('service, batching on', '#2b6cb0', r.batchingOn, (l) => l.p99),
+      series('service, batching off', '#90cdf4', r.batchingOff, (l) => l.p99),
+      series('transformers.js peer', '#dd6b20', r.peer, (l) => l.p99),
+    ],
+    [
+      { name: 'ONNX Runtime ceiling', color: '#2f855a', y: bestOnnx.sentencesPerSecond },
+      { name: 'HTTP ceiling', color: '#9b2c2c', y: r.ceilings.http.requestsPerSecond },
+    ],
+    CONCURRENCY,
+    `npm run bench, ${r.date.slice(0, 10)}, ${String(r.machine.cpu)}, ${String(r.machine.cpus)} CPUs`,
+  );
+  writeFileSync(resolve(REPO_ROOT, 'docs/benchmarks.svg'), svg);
+  console.log(md);
+}
+
+await main();
