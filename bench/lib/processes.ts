@@ -90,10 +90,12 @@ export async function start(
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
         const stopped = await Promise.race([
           exited.then(() => true),
-          new Promise((resolve) => setTimeout(() => resolve(false), 30_000)),
+          new Promise((resolve) => (timer = setTimeout(() => resolve(false), 30_000))),
         ]);
+        clearTimeout(timer);
         if (!stopped) {
           console.error(`[bench] ${name} did not exit within 30 s of SIGTERM; killing it. Output: ${output}`);
           child.kill('SIGKILL');
