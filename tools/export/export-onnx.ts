@@ -1,9 +1,10 @@
 /**
  * `npm run model:export-onnx [-- --model-dir models/sentiment_analysis] [--version N] [--out <file>] [--force]`
  *
- * Writes an ONNX model (opset 14; inputs `input_ids`, `attention_mask`, `token_type_ids` int64
- * `[batch_size, sequence_length]`, output `logits` float32 `[batch_size, num_labels]`, as a Hugging Face export)
- * generated from `<model-dir>/<version>/config.json` + `model.safetensors`, without Python. Without `--version`,
+ * Writes an ONNX model (opset 14; inputs `input_ids`, `attention_mask`, `token_type_ids` (BERT; DistilBERT has none)
+ * int64 `[batch_size, sequence_length]`, output `logits` float32 `[batch_size, num_labels]`, as a Hugging Face
+ * export) generated from `<model-dir>/<version>/config.json` + `model.safetensors` (model_type `bert` or
+ * `distilbert`), without Python. Without `--version`,
  * the highest numeric version folder is exported; without `--out`, the file is the version folder's `model.onnx`.
  * An existing file written by another producer (the PyTorch export the service runs) is only replaced with
  * `--force`.

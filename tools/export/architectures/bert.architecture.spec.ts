@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SavedModelRunner } from '../../../test/support/tfjs-savedmodel.js';
 import { exportSavedModel } from '../saved-model.export.js';
 import { referenceLogits, tinyCheckpoint, type TinyConfig, writeTinyBertFolder } from './tiny-bert.test-support.js';
+import { TINY_SIZES } from './transformer.test-support.js';
 
 describe('BERT architecture vs a float64 reference forward pass (tiny random checkpoints)', () => {
   let dir: string;
@@ -18,16 +19,7 @@ describe('BERT architecture vs a float64 reference forward pass (tiny random che
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([1, 3])('should compute the reference logits with %i attention head(s), padded or not', (heads) => {
-    const c: TinyConfig = {
-      vocab: 20,
-      hidden: 12,
-      layers: 2,
-      heads,
-      intermediate: 16,
-      positions: 10,
-      types: 2,
-      labels: 3,
-    };
+    const c: TinyConfig = { ...TINY_SIZES, heads, types: 2 };
     const weights = tinyCheckpoint(c, 1234 + heads);
     writeTinyBertFolder(dir, c, weights);
     const { bytes, graph } = exportSavedModel(dir);

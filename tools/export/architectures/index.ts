@@ -1,10 +1,15 @@
 /**
  * Architectures the exporters know, keyed by `config.json`'s `model_type`. Each one turns a Hugging Face config and
- * checkpoint into a backend-neutral IR graph; emitters (tools/export/tf/, later ONNX) never see the architecture.
+ * checkpoint into a backend-neutral IR graph; emitters (tools/export/tf/, tools/export/onnx/) never see the architecture.
  */
 import type { IrGraph } from '../ir/graph.js';
 import type { WeightSource } from '../safetensors.js';
 import { BERT_IGNORED_WEIGHTS, buildBertForSequenceClassification, parseBertConfig } from './bert.architecture.js';
+import {
+  buildDistilBertForSequenceClassification,
+  DISTILBERT_IGNORED_WEIGHTS,
+  parseDistilBertConfig,
+} from './distilbert.architecture.js';
 
 export interface Architecture {
   /** `model_type` in config.json. */
@@ -23,6 +28,15 @@ export const ARCHITECTURES: ReadonlyMap<string, Architecture> = new Map([
       build: (config, configPath, weights) =>
         buildBertForSequenceClassification(parseBertConfig(config, configPath), weights),
       ignoredWeights: BERT_IGNORED_WEIGHTS,
+    },
+  ],
+  [
+    'distilbert',
+    {
+      modelType: 'distilbert',
+      build: (config, configPath, weights) =>
+        buildDistilBertForSequenceClassification(parseDistilBertConfig(config, configPath), weights),
+      ignoredWeights: DISTILBERT_IGNORED_WEIGHTS,
     },
   ],
 ]);

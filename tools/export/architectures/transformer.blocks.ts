@@ -1,7 +1,9 @@
 /**
- * Building blocks shared by transformer encoders (BERT now, DistilBERT and others later), written against the IR
- * only. Weights arrive in PyTorch `nn.Linear` layout (`weight` [out, in], `y = x·Wᵀ + b`) and are transposed here,
- * once, at build time, so every graph multiplies by an `[in, out]` kernel.
+ * Building blocks shared by transformer encoders (BERT, DistilBERT), written against the IR only: token inputs,
+ * word + position embeddings, LayerNorm, activations, multi-head self-attention and the whole post-LN encoder
+ * layer, so each architecture only maps its checkpoint's parameter names and its head onto them. Weights arrive in
+ * PyTorch `nn.Linear` layout (`weight` [out, in], `y = x·Wᵀ + b`) and are transposed here, once, at build time, so
+ * every graph multiplies by an `[in, out]` kernel.
  */
 import { type GraphBuilder, GraphBuildError, type Value } from '../ir/graph.js';
 import type { WeightSource } from '../safetensors.js';
@@ -86,9 +88,63 @@ export function gelu(b: GraphBuilder, x: Value, scope = 'gelu'): Value {
   });
 }
 
+/** Feed-forward activations that export exactly (`hidden_act` / `activation` in config.json). */
+export const ACTIVATIONS = ['gelu', 'relu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** The activation named by config.json: exact (erf) GELU, or ReLU. */
+export function activation(b: GraphBuilder, x: Value, kind: Activation): Value {
+  return kind === 'gelu' ? gelu(b, x) : b.relu(x, 'relu');
+}
+
+/** Names of the run-time dimensions of the token inputs, as Hugging Face Optimum's ONNX export names them. */
+export const TOKEN_INPUT_DIMS = ['batch_size', 'sequence_length'] as const;
+
+/** A token input (`input_ids`, `attention_mask`, ...): int64 `[batch_size, sequence_length]`, as HF exports declare. */
+export function tokenInput(b: GraphBuilder, name: string): Value {
+  return b.input(name, 'int64', [-1, -1], TOKEN_INPUT_DIMS);
+}
+
+/** Names the `[batch, labels]` logits the graph output `logits`, with its batch dimension named as the inputs'. */
+export function logitsOutput(b: GraphBuilder, logits: Value): Value {
+  return b.output('logits', logits, [TOKEN_INPUT_DIMS[0], null]);
+}
+
+/**
+ * The `embeddings` scope: `LayerNorm(W_word[input_ids] + W_pos[0..S-1] (+ extra))`, positions from 0 whatever the
+ * padding, tables read from `<prefix>.word_embeddings.weight` and `<prefix>.position_embeddings.weight`, the
+ * LayerNorm from `<prefix>.LayerNorm`. `extra` (BERT's token types) is looked up after the positions and added
+ * last, under its own name, as the reference sums them.
+ */
+export function embeddings(
+  b: GraphBuilder,
+  weights: WeightSource,
+  inputIds: Value,
+  prefix: string,
+  c: EncoderConfig,
+  extra?: { readonly name: string; readonly lookup: () => Value },
+): Value {
+  return b.withScope('embeddings', () => {
+    const H = c.hiddenSize;
+    const table = (name: string, rows: number) =>
+      b.constant(name, [rows, H], weights.float32(`${prefix}.${name}.weight`, [rows, H]));
+    const words = b.gather(table('word_embeddings', c.vocabSize), inputIds, 0, 'word_lookup');
+    const positions = b.sliceRowsToLengthOf(
+      table('position_embeddings', c.maxPositions),
+      inputIds,
+      1,
+      'position_lookup',
+    );
+    const extraTerm = extra?.lookup();
+    const sum = b.add(words, positions, 'add_positions');
+    const total = extra && extraTerm ? b.add(sum, extraTerm, extra.name) : sum;
+    return layerNorm(b, total, readLayerNorm(weights, `${prefix}.LayerNorm`, H), c.layerNormEps, 'LayerNorm');
+  });
+}
+
 /**
  * The additive attention mask `(1 − mask)·maskValue` with a key axis for broadcasting: `[B, S]` → `[B, 1, S]`,
- * added to every `[B, S_query, S_key]` score matrix, so padded keys get `maskValue` (−10000 for BERT).
+ * added to every `[B, S_query, S_key]` score matrix, so padded keys get `maskValue` (BERT −10000, DistilBERT −1e30).
  */
 export function additiveAttentionMask(b: GraphBuilder, attentionMask: Value, maskValue: number, scope: string): Value {
   return b.withScope(scope, () => {
@@ -150,5 +206,144 @@ export function selfAttention(
     }
     // ConcatV2 needs N ≥ 2: a single head is already the full context.
     return heads.length === 1 ? first : b.concat(heads, -1, 'heads');
+  });
+}
+
+/** Checkpoint prefixes of the modules of one post-LN encoder layer (each an `nn.Linear` or a LayerNorm). */
+export interface EncoderLayerModules {
+  readonly query: string;
+  readonly key: string;
+  readonly value: string;
+  readonly attentionOutput: string;
+  readonly attentionNorm: string;
+  readonly intermediate: string;
+  readonly output: string;
+  readonly outputNorm: string;
+}
+
+export interface EncoderLayerWeights {
+  readonly attention: AttentionWeights;
+  readonly attentionOutput: Linear;
+  readonly attentionNorm: LayerNormWeights;
+  readonly intermediate: Linear;
+  readonly output: Linear;
+  readonly outputNorm: LayerNormWeights;
+}
+
+/** Sizes and choices shared by every layer of one encoder. */
+export interface EncoderOptions {
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly numHeads: number;
+  readonly activation: Activation;
+  readonly layerNormEps: number;
+}
+
+/** A BERT-family sequence classifier's config.json, in the architecture-neutral names the blocks read. */
+export interface EncoderConfig extends EncoderOptions {
+  readonly vocabSize: number;
+  readonly numLayers: number;
+  readonly maxPositions: number;
+  readonly numLabels: number;
+}
+
+/** Reads one encoder layer's weights, each checked against the sizes in `options`. */
+export function readEncoderLayer(
+  weights: WeightSource,
+  modules: EncoderLayerModules,
+  options: EncoderOptions,
+): EncoderLayerWeights {
+  const { hiddenSize: H, intermediateSize: I } = options;
+  return {
+    attention: {
+      query: readLinear(weights, modules.query, H, H),
+      key: readLinear(weights, modules.key, H, H),
+      value: readLinear(weights, modules.value, H, H),
+      numHeads: options.numHeads,
+    },
+    attentionOutput: readLinear(weights, modules.attentionOutput, H, H),
+    attentionNorm: readLayerNorm(weights, modules.attentionNorm, H),
+    intermediate: readLinear(weights, modules.intermediate, H, I),
+    output: readLinear(weights, modules.output, I, H),
+    outputNorm: readLayerNorm(weights, modules.outputNorm, H),
+  };
+}
+
+/** `LayerNorm(x·W + b + residual)` under `scope` (nodes `dense/...`, `residual`, `LayerNorm/...`). */
+function projectAddNorm(
+  b: GraphBuilder,
+  x: Value,
+  residual: Value,
+  parts: { readonly linear: Linear; readonly norm: LayerNormWeights; readonly eps: number },
+  scope: string,
+): Value {
+  return b.withScope(scope, () => {
+    const sum = b.add(dense(b, x, parts.linear, 'dense'), residual, 'residual');
+    return layerNorm(b, sum, parts.norm, parts.eps, 'LayerNorm');
+  });
+}
+
+/**
+ * One post-LN encoder layer, as BERT and DistilBERT both compute it:
+ *
+ *   a = LN(h + SelfAttention(h)·Wo + bo);   h' = LN(a + act(a·W1 + b1)·W2 + b2)
+ *
+ * Node names follow BERT's module layout (`attention/self`, `attention/output`, `intermediate`, `output`) whichever
+ * checkpoint the weights come from.
+ */
+export function encoderLayer(
+  b: GraphBuilder,
+  h: Value,
+  additiveMask: Value,
+  weights: EncoderLayerWeights,
+  options: EncoderOptions,
+  scope: string,
+): Value {
+  const eps = options.layerNormEps;
+  return b.withScope(scope, () => {
+    const attended = b.withScope('attention', () => {
+      const context = selfAttention(b, h, additiveMask, weights.attention, 'self');
+      return projectAddNorm(
+        b,
+        context,
+        h,
+        { linear: weights.attentionOutput, norm: weights.attentionNorm, eps },
+        'output',
+      );
+    });
+    const intermediate = b.withScope('intermediate', () =>
+      activation(b, dense(b, attended, weights.intermediate, 'dense'), options.activation),
+    );
+    return projectAddNorm(
+      b,
+      intermediate,
+      attended,
+      { linear: weights.output, norm: weights.outputNorm, eps },
+      'output',
+    );
+  });
+}
+
+/**
+ * The encoder stack under `scope`: the additive mask (`attention_mask/...`) built once from the `[B, S]` 0/1
+ * `attentionMask` and `maskValue`, then `layer_0` … `layer_{n-1}`, the modules of layer i named by `modules(i)`.
+ */
+export function encoderStack(
+  b: GraphBuilder,
+  inputs: { readonly embedded: Value; readonly attentionMask: Value; readonly weights: WeightSource },
+  stack: {
+    readonly scope: string;
+    readonly maskValue: number;
+    readonly modules: (layer: number) => EncoderLayerModules;
+  },
+  c: EncoderConfig,
+): Value {
+  return b.withScope(stack.scope, () => {
+    const mask = additiveAttentionMask(b, inputs.attentionMask, stack.maskValue, 'attention_mask');
+    let h = inputs.embedded;
+    for (let i = 0; i < c.numLayers; i++) {
+      h = encoderLayer(b, h, mask, readEncoderLayer(inputs.weights, stack.modules(i), c), c, `layer_${i}`);
+    }
+    return h;
   });
 }

@@ -46,6 +46,7 @@ interface NodeBase {
  * Every IR operation. Broadcasting follows NumPy rules; axes may be negative (counted from the end).
  * - `matmul`: NumPy `matmul` semantics (rank ≥ 2, batch dims broadcast), with optional transposes of the last two axes.
  * - `gather`: `take(params, indices, axis)`; a scalar index drops the axis.
+ * - `relu`: `max(x, 0)`.
  * - `softmax`: over the last axis.
  * - `cast`: to the node's `dtype`.
  * - `shape`: the runtime shape of the input as a 1-D tensor of the node's dtype (int32 or int64).
@@ -59,7 +60,7 @@ export type IrNode = NodeBase &
     | { readonly op: 'identity' }
     | { readonly op: 'gather'; readonly axis: number }
     | { readonly op: 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference' }
-    | { readonly op: 'rsqrt' | 'erf' | 'tanh' | 'softmax' }
+    | { readonly op: 'rsqrt' | 'erf' | 'tanh' | 'relu' | 'softmax' }
     | { readonly op: 'reduceMean'; readonly axes: readonly number[]; readonly keepDims: boolean }
     | { readonly op: 'matmul'; readonly transposeA: boolean; readonly transposeB: boolean }
     | { readonly op: 'cast' }
@@ -84,7 +85,7 @@ export class GraphBuildError extends Error {
 }
 
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
-type UnaryOp = 'rsqrt' | 'erf' | 'tanh' | 'softmax';
+type UnaryOp = 'rsqrt' | 'erf' | 'tanh' | 'relu' | 'softmax';
 
 /** Distributes the `IrNode` union over its members, so `Omit` keeps each member's own fields. */
 type NodeSpec = IrNode extends infer N ? (N extends IrNode ? Omit<N, 'name' | 'dtype' | 'shape'> : never) : never;
@@ -248,6 +249,11 @@ export class GraphBuilder {
 
   tanh(x: Value, name = 'Tanh'): Value {
     return this.unary('tanh', x, name);
+  }
+
+  /** `max(x, 0)`. */
+  relu(x: Value, name = 'Relu'): Value {
+    return this.unary('relu', x, name);
   }
 
   /** Softmax over the last axis. */

@@ -1,6 +1,6 @@
 /**
  * IR → ONNX graph (default domain, opset 14), using only standard operators, each at the version that opset 14
- * selects: Identity, Gather, Add, Sub, Mul, Div, Sqrt, Reciprocal, Erf, Tanh, Softmax (axis −1), ReduceMean (axes
+ * selects: Identity, Gather, Add, Sub, Mul, Div, Sqrt, Reciprocal, Erf, Tanh, Relu, Softmax (axis −1), ReduceMean (axes
  * as an attribute: inputs only from opset 18), MatMul, Transpose, Cast, Unsqueeze (axes as an int64 input, opset
  * 13+), Concat, Shape, Slice.
  *
@@ -107,7 +107,7 @@ function node(
 }
 
 const BINARY_OPS = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' } as const;
-const UNARY_OPS = { erf: 'Erf', tanh: 'Tanh' } as const;
+const UNARY_OPS = { erf: 'Erf', tanh: 'Tanh', relu: 'Relu' } as const;
 
 interface Lowering {
   readonly nodes: NodeJson[];
@@ -150,6 +150,7 @@ function lowerNode(n: IrNode, byName: ReadonlyMap<string, IrNode>): Lowering {
     }
     case 'erf':
     case 'tanh':
+    case 'relu':
       return only(node(n.name, UNARY_OPS[n.op], n.inputs, n.name));
     case 'softmax':
       // Softmax-13: normalizes along this one axis (earlier versions flattened every axis from `axis` on).

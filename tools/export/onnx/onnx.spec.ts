@@ -129,6 +129,7 @@ const OPSET_14: Readonly<Record<string, OperatorSchema>> = {
   Reciprocal: unary,
   Erf: unary,
   Tanh: unary,
+  Relu: unary,
   Softmax: { inputs: [1, 1], attributes: { axis: { type: 'INT' } } },
   // Opset 14 still takes `axes` as an attribute (an input from opset 18).
   ReduceMean: { inputs: [1, 1], attributes: { axes: { type: 'INTS' }, keepdims: { type: 'INT' } } },
@@ -459,7 +460,7 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
     const length = b.slice(b.shape(ids, 'int64'), b.int32('from', [1]), b.int32('to', [2]));
     const rows64 = b.reduceMean(b.slice(table, b.constant('zero', [1], BigInt64Array.of(0n)), length), [0], true);
     const rows32 = b.reduceMean(b.sliceRowsToLengthOf(table, ids), [0], true); // [1, 3]
-    const out = b.concat([b.add(columnMeans, rows64), b.sub(first, rows32), embedded], -1);
+    const out = b.concat([b.add(columnMeans, rows64), b.relu(b.sub(first, rows32)), embedded], -1);
     b.output('logits', out, ['batch_size', null]);
     return b.build();
   }
@@ -489,7 +490,7 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
     const rows = mean(TABLE.slice(0, S));
     return [
       ...columnMeans.map((v, j) => v + (rows[j] as number)),
-      ...first.map((v, j) => v - (rows[j] as number)),
+      ...first.map((v, j) => Math.max(0, v - (rows[j] as number))),
       ...embedded,
     ];
   }
@@ -502,6 +503,7 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
           'rsqrt',
           'erf',
           'tanh',
+          'relu',
           'softmax',
           'reduceMean',
           'matmul',

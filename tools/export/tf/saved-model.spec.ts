@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../common/sst2.js';
 import { buildSavedModel } from '../export-saved-model.js';
+import {
+  type TinyDistilBertConfig,
+  tinyDistilBertCheckpoint,
+  writeTinyDistilBertFolder,
+} from '../architectures/tiny-distilbert.test-support.js';
 import { encodeSafetensors, SafetensorsFile } from '../safetensors.js';
 import {
   type AttrValueJson,
@@ -69,6 +74,7 @@ const OPS: Readonly<Record<string, OpRegistration>> = {
   Rsqrt: unaryFloat,
   Erf: unaryFloat,
   Tanh: unaryFloat,
+  Relu: unaryFloat,
   Softmax: unaryFloat,
   MatMul: {
     inputs: ['T', 'T'],
@@ -145,62 +151,40 @@ function typeAttr(node: NodeDefJson, name: string): DataTypeName {
   return value;
 }
 
-describe('TF SavedModel writer (models/sentiment_analysis/1)', () => {
-  let bytes: Uint8Array;
-  let saved: SavedModelJson;
-  let meta: MetaGraphDefJson;
+/** The graphs whose structure is checked: the bundled BERT, and a tiny DistilBERT (ReLU, several heads). */
+const GRAPHS: readonly (readonly [string, () => Uint8Array])[] = [
+  ['models/sentiment_analysis/1, BERT', () => buildSavedModel(MODEL_VERSION_DIR)],
+  [
+    'a tiny DistilBERT with ReLU and 2 heads',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'saved-model-distilbert-'));
+      try {
+        const c: TinyDistilBertConfig = {
+          vocab: 12,
+          hidden: 8,
+          layers: 2,
+          heads: 2,
+          intermediate: 12,
+          positions: 6,
+          labels: 2,
+          activation: 'relu',
+        };
+        writeTinyDistilBertFolder(dir, c, tinyDistilBertCheckpoint(c, 7));
+        return buildSavedModel(dir);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  ],
+];
+
+describe.each(GRAPHS)('TF SavedModel graph structure (%s)', (_, build) => {
   let nodes: NodeDefJson[];
   let byName: Map<string, NodeDefJson>;
-  let config: { id2label: Record<string, string> };
 
   beforeAll(() => {
-    bytes = buildSavedModel(MODEL_VERSION_DIR);
-    saved = decodeSavedModel(bytes);
-    meta = saved.metaGraphs?.[0] ?? {};
-    nodes = meta.graphDef?.node ?? [];
+    nodes = decodeSavedModel(build()).metaGraphs?.[0]?.graphDef?.node ?? [];
     byName = new Map(nodes.map((node) => [node.name, node]));
-    config = JSON.parse(readFileSync(join(MODEL_VERSION_DIR, 'config.json'), 'utf8'));
-  });
-
-  it('should write schema version 1 and exactly one meta graph tagged exactly ["serve"]', () => {
-    expect(saved.savedModelSchemaVersion).toBe(1);
-    expect(saved.metaGraphs).toHaveLength(1);
-    expect(meta.metaInfoDef?.tags).toEqual(['serve']);
-    expect(meta.graphDef?.versions?.producer).toBe(1569);
-    expect(meta.graphDef?.versions?.minConsumer ?? 0).toBe(0);
-  });
-
-  it('should declare serving_default: three int64 [-1, -1] inputs, float logits [-1, num_labels], predict', () => {
-    expect(Object.keys(meta.signatureDef ?? {})).toEqual(['serving_default']);
-    const signature = meta.signatureDef?.serving_default;
-    const ids = { dtype: 'DT_INT64', tensorShape: { dim: [{ size: -1 }, { size: -1 }] } };
-    expect(signature).toEqual({
-      inputs: {
-        attention_mask: { name: 'attention_mask:0', ...ids },
-        input_ids: { name: 'input_ids:0', ...ids },
-        token_type_ids: { name: 'token_type_ids:0', ...ids },
-      },
-      outputs: {
-        logits: {
-          name: 'logits:0',
-          dtype: 'DT_FLOAT',
-          tensorShape: { dim: [{ size: -1 }, { size: Object.keys(config.id2label).length }] },
-        },
-      },
-      methodName: 'tensorflow/serving/predict',
-    });
-  });
-
-  it('should back each signature tensor with a node of the same dtype and shape', () => {
-    for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) {
-      const node = byName.get(name);
-      expect(node?.op).toBe('Placeholder');
-      expect(node?.attr?.dtype?.type).toBe('DT_INT64');
-      expect(node?.attr?.shape?.shape).toEqual({ dim: [{ size: -1 }, { size: -1 }] });
-    }
-    const logits = byName.get('logits');
-    expect(logits?.op).toBe('Identity');
-    expect(logits?.attr?.T?.type).toBe('DT_FLOAT');
   });
 
   it('should use only allow-listed ops (no Assert), each with every required attr and no unknown attr', () => {
@@ -348,6 +332,65 @@ describe('TF SavedModel writer (models/sentiment_analysis/1)', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('TF SavedModel writer (models/sentiment_analysis/1)', () => {
+  let bytes: Uint8Array;
+  let saved: SavedModelJson;
+  let meta: MetaGraphDefJson;
+  let nodes: NodeDefJson[];
+  let byName: Map<string, NodeDefJson>;
+  let config: { id2label: Record<string, string> };
+
+  beforeAll(() => {
+    bytes = buildSavedModel(MODEL_VERSION_DIR);
+    saved = decodeSavedModel(bytes);
+    meta = saved.metaGraphs?.[0] ?? {};
+    nodes = meta.graphDef?.node ?? [];
+    byName = new Map(nodes.map((node) => [node.name, node]));
+    config = JSON.parse(readFileSync(join(MODEL_VERSION_DIR, 'config.json'), 'utf8'));
+  });
+
+  it('should write schema version 1 and exactly one meta graph tagged exactly ["serve"]', () => {
+    expect(saved.savedModelSchemaVersion).toBe(1);
+    expect(saved.metaGraphs).toHaveLength(1);
+    expect(meta.metaInfoDef?.tags).toEqual(['serve']);
+    expect(meta.graphDef?.versions?.producer).toBe(1569);
+    expect(meta.graphDef?.versions?.minConsumer ?? 0).toBe(0);
+  });
+
+  it('should declare serving_default: three int64 [-1, -1] inputs, float logits [-1, num_labels], predict', () => {
+    expect(Object.keys(meta.signatureDef ?? {})).toEqual(['serving_default']);
+    const signature = meta.signatureDef?.serving_default;
+    const ids = { dtype: 'DT_INT64', tensorShape: { dim: [{ size: -1 }, { size: -1 }] } };
+    expect(signature).toEqual({
+      inputs: {
+        attention_mask: { name: 'attention_mask:0', ...ids },
+        input_ids: { name: 'input_ids:0', ...ids },
+        token_type_ids: { name: 'token_type_ids:0', ...ids },
+      },
+      outputs: {
+        logits: {
+          name: 'logits:0',
+          dtype: 'DT_FLOAT',
+          tensorShape: { dim: [{ size: -1 }, { size: Object.keys(config.id2label).length }] },
+        },
+      },
+      methodName: 'tensorflow/serving/predict',
+    });
+  });
+
+  it('should back each signature tensor with a node of the same dtype and shape', () => {
+    for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) {
+      const node = byName.get(name);
+      expect(node?.op).toBe('Placeholder');
+      expect(node?.attr?.dtype?.type).toBe('DT_INT64');
+      expect(node?.attr?.shape?.shape).toEqual({ dim: [{ size: -1 }, { size: -1 }] });
+    }
+    const logits = byName.get('logits');
+    expect(logits?.op).toBe('Identity');
+    expect(logits?.attr?.T?.type).toBe('DT_FLOAT');
   });
 
   it('should store the word embeddings bit-exactly from model.safetensors', () => {
