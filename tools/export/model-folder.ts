@@ -6,14 +6,15 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { basename, dirname, join, resolve } from 'node:path';
 import { architectureFor } from './architectures/index.js';
 import type { IrGraph } from './ir/graph.js';
-import { SafetensorsFile } from './safetensors.js';
+import { SafetensorsFile, type WeightSource } from './safetensors.js';
 
 export interface ModelGraph {
   readonly graph: IrGraph;
   readonly modelType: string;
 }
 
-function readConfig(path: string): unknown {
+/** Parses a JSON file; errors name the file. */
+export function readJsonFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -34,9 +35,18 @@ function readConfig(path: string): unknown {
 export function loadModelGraph(modelVersionDir: string): ModelGraph {
   const dir = resolve(modelVersionDir);
   const configPath = join(dir, 'config.json');
-  const config = readConfig(configPath);
+  const config = readJsonFile(configPath);
+  // An unknown model_type fails before the (possibly large) weights are read.
+  architectureFor(config, configPath);
+  return buildModelGraph(config, configPath, SafetensorsFile.open(join(dir, 'model.safetensors')));
+}
+
+/**
+ * Builds the graph from a parsed config.json (`configPath` is for error messages) and any weight source (a
+ * safetensors file, or a checkpoint being imported): the same checks as `loadModelGraph`.
+ */
+export function buildModelGraph(config: unknown, configPath: string, weights: WeightSource): ModelGraph {
   const architecture = architectureFor(config, configPath);
-  const weights = SafetensorsFile.open(join(dir, 'model.safetensors'));
   const graph = architecture.build(config, configPath, weights);
   // A checkpoint with more layers (or other parameters) than config.json describes would otherwise export a
   // silently truncated network.
