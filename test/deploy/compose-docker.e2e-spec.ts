@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../support/app.js';
 
 interface ComposeService {
   image: string;
+  command?: string[];
   build?: string;
   environment?: Record<string, string>;
   volumes?: string[];
@@ -66,7 +67,8 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     const [source, target] = (tf.volumes?.[0] ?? '').split(':');
     expect(target).toBe(`/models/${config.tfServing.modelName}`);
-    expect(tf.environment).toMatchObject({ MODEL_NAME: config.tfServing.modelName, MODEL_BASE_PATH: '/models' });
+    // Model name, base path and versions come from the model config file (tf-serving-model-config.e2e-spec.ts).
+    expect(tf.command?.[0]).toMatch(/^--model_config_file=\//);
     const versionDir = join(resolve(REPO_ROOT, source!), config.model.version ?? '');
     expect(existsSync(join(versionDir, 'saved_model.pb'))).toBe(true);
     expect(existsSync(join(versionDir, 'variables', 'variables.index'))).toBe(false);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse, parseDocument } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/app.config.js';
+import { tfServingModelConfig } from '../../tools/release/sync-versions.js';
 import {
   containersOf,
   parseManifests,
@@ -19,6 +20,7 @@ import {
   validateManifest,
   type Manifest,
 } from '../support/k8s-validation.js';
+import { parseModelServerConfig } from './text-proto.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = resolve(ROOT, 'helm/sentiment-analysis');
@@ -31,7 +33,12 @@ const readText = (path: string): string => readFileSync(resolve(CHART, path), 'u
 const readValues = (): Values => parse(readText('values.yaml')) as Values;
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
   version: string;
-  config: { modelVersion: string; tfServingImage: string };
+  config: {
+    modelVersion: string;
+    servedModelVersions: string[];
+    modelVersionLabels: Record<string, string>;
+    tfServingImage: string;
+  };
 };
 const chartYaml = parse(readText('Chart.yaml')) as Record<string, unknown>;
 
@@ -97,6 +104,21 @@ function renderConfigData(values: Values, release: string): Record<string, strin
     }
   }
   return data;
+}
+
+/** A value as templates/_helpers.tpl's envValue prints it (integers from --set without a decimal point). */
+const envValue = (value: unknown): string => String(value);
+
+/** TF Serving's model config as templates/_helpers.tpl renders it from tfServing.versions and tfServing.labels. */
+function renderModelConfig(values: Values): string {
+  const model = values.model as { name: string };
+  const tfServing = values.tfServing as { versions: unknown[]; labels: Record<string, unknown> };
+  const labels = Object.fromEntries(Object.entries(tfServing.labels).map(([label, v]) => [label, envValue(v)]));
+  return tfServingModelConfig(
+    { name: model.name, basePath: `/models/${model.name}` },
+    tfServing.versions.map(envValue),
+    labels,
+  );
 }
 
 /** Variables the chart derives from other values; config.* must not set them. */
@@ -372,6 +394,19 @@ describe('Helm chart helm/sentiment-analysis', () => {
       ['a model version that is no folder number', (v) => ((v.model as Values).version = 'v1'), '/model/version'],
       ['an unknown service type', (v) => ((v.service as Values).type = 'Ingress'), '/service/type'],
       ['pdb.maxUnavailable as a non-percentage', (v) => ((v.pdb as Values).maxUnavailable = 'one'), '/pdb'],
+      ['no TF Serving version', (v) => ((v.tfServing as Values).versions = []), '/tfServing/versions'],
+      ['a served version that is no folder number', (v) => ((v.tfServing as Values).versions = ['v2']), '/tfServing'],
+      ['a served version listed twice', (v) => ((v.tfServing as Values).versions = ['1', '1']), '/tfServing'],
+      [
+        'a label TF Serving rejects',
+        (v) => (((v.tfServing as Values).labels as Values)['can-ary'] = '1'),
+        '/tfServing',
+      ],
+      [
+        'a label on no version number',
+        (v) => (((v.tfServing as Values).labels as Values).canary = 'two'),
+        '/tfServing',
+      ],
     ];
     it.each(broken)('should reject %s', (_name, mutate, at) => {
       const values = readValues();
@@ -397,6 +432,11 @@ describe('Helm chart helm/sentiment-analysis', () => {
         (v) => Object.assign(v.config as Values, { TF_SERVING_URL: 'https://tfs.example:8501' }),
       ],
       ['DOCS_ENABLED as a boolean', (v) => ((v.config as Values).DOCS_ENABLED = false)],
+      [
+        'TF Serving versions and labels as integers (--set tfServing.versions={1,2})',
+        (v) => Object.assign(v.tfServing as Values, { versions: [1, 2], labels: { stable: 1, canary: 2 } }),
+      ],
+      ['no version labels', (v) => ((v.tfServing as Values).labels = {})],
     ];
     it.each(accepted)('should accept %s', (_name, mutate) => {
       const values = readValues();
@@ -424,6 +464,12 @@ describe('Helm chart helm/sentiment-analysis', () => {
       expect(`${image.repository}:${image.tag}`).toBe(pkg.config.tfServingImage);
       expect(valueAt(values, 'image.repository')).toBe(CHART_NAME);
       expect(valueAt(values, 'image.tag')).toBe('');
+    });
+
+    it('should take the versions TF Serving serves and their labels from package.json config', () => {
+      const values = readValues();
+      expect(valueAt(values, 'tfServing.versions')).toEqual(pkg.config.servedModelVersions);
+      expect(valueAt(values, 'tfServing.labels')).toEqual(pkg.config.modelVersionLabels);
     });
 
     it.each(['Chart.yaml', 'values.yaml'])('should survive the yaml rewrite of version:sync unchanged: %s', (file) => {
@@ -494,6 +540,7 @@ describe('Helm chart helm/sentiment-analysis', () => {
           'pdb.yaml',
           'service.yaml',
           'tests/test-readiness.yaml',
+          'tf-serving-configmap.yaml',
           'tf-serving-deployment.yaml',
           'tf-serving-service.yaml',
         ].map((f) => join('templates', f)),
@@ -592,10 +639,73 @@ describe('Helm chart helm/sentiment-analysis', () => {
         '$replicas := ternary .Values.autoscaling.minReplicas .Values.replicaCount .Values.autoscaling.enabled',
       );
       expect(file('pdb.yaml')).toContain('if and .Values.pdb.enabled (gt (int $replicas) 1)');
-      for (const name of ['tf-serving-deployment.yaml', 'tf-serving-service.yaml']) {
+      for (const name of ['tf-serving-configmap.yaml', 'tf-serving-deployment.yaml', 'tf-serving-service.yaml']) {
         expect(file(name)).toMatch(/^\{\{- if \.Values\.tfServing\.enabled \}\}/);
       }
       expect(file('deployment.yaml')).toContain('checksum/config');
+    });
+  });
+
+  describe("TF Serving's model config (static, without helm)", () => {
+    const file = (name: string) => readText(join('templates', name));
+    const k8sModelConfig = () =>
+      (k8sOne('ConfigMap', `${CHART_NAME}-tf-serving`) as Manifest & { data: Record<string, string> }).data;
+
+    it('should render from tfServing.versions and tfServing.labels the model config k8s/ holds', () => {
+      const text = renderModelConfig(readValues());
+      expect(k8sModelConfig()).toEqual({ 'models.config': text });
+      const [model] = parseModelServerConfig(text);
+      expect(model!.versions).toEqual((valueAt(readValues(), 'tfServing.versions') as string[]).map(Number));
+    });
+
+    it('should render each versions and labels entry, sorted labels, with the text version:sync writes', () => {
+      const helpers = file('_helpers.tpl');
+      const define =
+        /\{\{- define "sentiment-analysis\.tfServing\.modelConfig" -\}\}([\s\S]*?)\n\{\{- end \}\}\n?$/.exec(
+          helpers.slice(helpers.indexOf('define "sentiment-analysis.tfServing.modelConfig"') - 4),
+        )?.[1];
+      expect(define).toBeDefined();
+      // Every literal line of the template is a line of the generated text; the others print the values.
+      const rendered = renderModelConfig(readValues()).split('\n');
+      const literal = define!.split('\n').filter((line) => line.trim() !== '' && !line.includes('{{'));
+      expect(literal.filter((line) => !rendered.includes(line))).toEqual([]);
+      expect(define).toContain('    name: {{ .Values.model.name | quote }}');
+      expect(define).toContain('    base_path: {{ printf "/models/%s" .Values.model.name | quote }}');
+      expect(define).toMatch(/\{\{- range \$versions \}\}\n\s+versions: \{\{ \. \}\}\n\s+\{\{- end \}\}/);
+      expect(define).toContain('{{- range $label, $version := .Values.tfServing.labels }}');
+      expect(define).toContain('      key: {{ $label | quote }}');
+      expect(define).toContain('      value: {{ include "sentiment-analysis.envValue" $version }}');
+      expect(helpers).toContain('{{- range .Values.tfServing.versions }}');
+    });
+
+    it('should fail the render when a label, or the version or label v2 asks for, is not served', () => {
+      expect(file('_helpers.tpl')).toContain('which tfServing.versions (%s) does not list');
+      const configMap = file('tf-serving-configmap.yaml');
+      expect(configMap).toContain('{{- if not .Values.config.TF_SERVING_URL }}');
+      expect(configMap).toContain('.Values.config.TF_SERVING_MODEL_VERSION');
+      expect(configMap).toContain('.Values.config.TF_SERVING_MODEL_LABEL');
+      expect(configMap).toContain('$pinned = include "sentiment-analysis.envValue" .Values.model.version');
+      expect(configMap).toContain('(not (hasKey .Values.tfServing.labels $label))');
+      expect(configMap).toMatch(
+        /models\.config: \|\n\s+\{\{- include "sentiment-analysis\.tfServing\.modelConfig" \. \| trim \| nindent 4 \}\}/,
+      );
+    });
+
+    it('should start TF Serving with it like k8s/, and roll the pods when it changes (checksum annotation)', () => {
+      const deployment = file('tf-serving-deployment.yaml');
+      const k8sServer = podSpec(k8sOne('Deployment', `${CHART_NAME}-tf-serving`)).containers[0]!;
+      for (const arg of k8sServer.args as string[]) {
+        expect(deployment).toContain(`            - ${arg}\n`);
+      }
+      expect(deployment).toContain(
+        '{{- $checksum := include (print $.Template.BasePath "/tf-serving-configmap.yaml") . | sha256sum }}',
+      );
+      expect(deployment).toContain('(dict "checksum/model-config" $checksum) .Values.tfServing.podAnnotations');
+      expect(deployment).toMatch(/- name: model-config\n\s+mountPath: \/etc\/tf-serving\n\s+readOnly: true/);
+      expect(deployment).toMatch(
+        /- name: model-config\n\s+configMap:\n\s+name: \{\{ include "sentiment-analysis\.tfServing\.fullname" \. \}\}/,
+      );
+      expect(deployment).not.toContain('MODEL_BASE_PATH');
     });
   });
 
@@ -681,7 +791,12 @@ describe('Helm chart helm/sentiment-analysis', () => {
       );
     }
     const withHelm = HELM === undefined ? it.skip : it;
-    const VARIANTS: string[][] = [[], ['autoscaling.enabled=false', 'replicaCount=1'], ['tfServing.enabled=false']];
+    const VARIANTS: string[][] = [
+      [],
+      ['autoscaling.enabled=false', 'replicaCount=1'],
+      ['tfServing.enabled=false'],
+      ['tfServing.versions={1,2}', 'tfServing.labels.canary=2'],
+    ];
 
     withHelm(
       'should pass helm lint with the defaults and each variant',
@@ -741,6 +856,51 @@ describe('Helm chart helm/sentiment-analysis', () => {
         expect(testContainer!.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
         expect(testContainer!.resources).toBeDefined();
         expect((pods[0]!.spec as { securityContext: unknown }).securityContext).toMatchObject({ runAsNonRoot: true });
+      },
+      HELM_TIMEOUT_MS,
+    );
+
+    withHelm(
+      "should render TF Serving's model config from tfServing.versions and labels, and refuse unserved ones",
+      () => {
+        const modelConfigOf = (manifests: Manifest[]) => {
+          const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-tf-serving'));
+          return (configMap as Manifest & { data: Record<string, string> }).data['models.config']!;
+        };
+        const checksumOf = (manifests: Manifest[]) =>
+          (
+            manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-tf-serving'))!.spec as {
+              template: { metadata: { annotations: Record<string, string> } };
+            }
+          ).template.metadata.annotations['checksum/model-config'];
+        const defaults = helmTemplate('test');
+        expect(modelConfigOf(defaults)).toBe(renderModelConfig(readValues()));
+        const canary = helmTemplate('test', 'tfServing.versions={1,2}', 'tfServing.labels.canary=2');
+        expect(parseModelServerConfig(modelConfigOf(canary))).toEqual([
+          {
+            name: 'sentiment_analysis',
+            basePath: '/models/sentiment_analysis',
+            platform: 'tensorflow',
+            versions: [1, 2],
+            labels: { stable: 1, canary: 2 },
+          },
+        ]);
+        expect(checksumOf(canary)).toMatch(/^[0-9a-f]{64}$/);
+        expect(checksumOf(canary)).not.toBe(checksumOf(defaults));
+        // v2 on the canary label; v1 stays on model.version.
+        const onLabel = helmTemplate(
+          'test',
+          'tfServing.versions={1,2}',
+          'tfServing.labels.canary=2',
+          'config.TF_SERVING_MODEL_LABEL=canary',
+        );
+        const data = (byKind(onLabel, 'ConfigMap').find((m) => m.metadata.name === 'test-sentiment-analysis') as
+          (Manifest & { data: Record<string, string> }) | undefined)!.data;
+        expect(loadConfig(data).tfServing).toMatchObject({ label: 'canary', version: undefined });
+        expect(() => helmTemplate('test', 'tfServing.labels.canary=2')).toThrow(/canary is version 2, which/);
+        expect(() => helmTemplate('test', 'model.version=2')).toThrow(/v2 asks TF Serving for version 2/);
+        expect(() => helmTemplate('test', 'config.TF_SERVING_MODEL_LABEL=beta')).toThrow(/does not define/);
+        expect(() => helmTemplate('test', 'tfServing.enabled=false', 'model.version=2')).not.toThrow();
       },
       HELM_TIMEOUT_MS,
     );

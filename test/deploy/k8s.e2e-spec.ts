@@ -44,6 +44,7 @@ type Container = {
   ports?: { name: string; containerPort: number }[];
   envFrom?: { configMapRef: { name: string } }[];
   env?: { name: string; value: string }[];
+  args?: string[];
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -127,12 +128,12 @@ describe('k8s/ manifests', () => {
     expect(url.hostname).toBe(tfServingService.metadata.name);
     expect(Number(url.port)).toBe(tfServingService.spec.ports.find((p) => p.name === 'rest')?.port);
     const server = containersOf(tfServing).find((c) => c.name === 'tf-serving') as unknown as Container;
-    expect(server.env).toEqual(
-      expect.arrayContaining([
-        { name: 'MODEL_NAME', value: tf.modelName },
-        { name: 'MODEL_BASE_PATH', value: '/models' },
-      ]),
-    );
+    // The model config names the model (tf-serving-model-config.e2e-spec.ts parses it): the one the API asks for.
+    expect(server.args?.[0]).toBe('--model_config_file=/etc/tf-serving/models.config');
+    const modelConfig = find('ConfigMap', 'sentiment-analysis-tf-serving') as Manifest & {
+      data: Record<string, string>;
+    };
+    expect(modelConfig.data['models.config']).toContain(`name: "${tf.modelName}"`);
     expect(server.readinessProbe?.exec?.command.join(' ')).toContain(`GET /v1/models/${tf.modelName} `);
     expect(server.readinessProbe?.exec?.command.join(' ')).toContain('"AVAILABLE"');
   });

@@ -1,19 +1,28 @@
 /**
  * `npm run version:sync [-- --check]`: one place for versions. package.json holds the app version (`version`,
  * also the image tag and the chart's version/appVersion), the model version served (`config.modelVersion`),
- * the TF Serving image and the Node base image (`config.tfServingImage`, `config.nodeImage`). This writes them into
- * .env (read by docker compose), the Dockerfile, k8s/ and the Helm chart, editing YAML with comments kept.
- * `--check` changes nothing and exits 1 listing the files that disagree (a test runs it). `npm version <x>`
- * runs it through the `version` lifecycle script.
+ * the model versions TF Serving loads side by side and their labels (`config.servedModelVersions`,
+ * `config.modelVersionLabels`), the TF Serving image and the Node base image (`config.tfServingImage`,
+ * `config.nodeImage`). This writes them into .env (read by docker compose), the Dockerfile, TF Serving's model config
+ * (tf-serving/models.config for compose, the ConfigMap in k8s/), k8s/ and the Helm chart, editing YAML with comments
+ * kept. It refuses versions that do not fit together (a label on a version not served, a version without its
+ * folder). `--check` changes nothing and exits 1 listing the files that disagree (a test runs it).
+ * `npm version <x>` runs it through the `version` lifecycle script.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { isMap, isSeq, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, type Document } from 'yaml';
 import { REPO_ROOT } from '../common/sst2.js';
 
 interface Versions {
   readonly app: string;
   readonly model: string;
+  /** Versions TF Serving loads side by side (model_version_policy specific), as version folder numbers. */
+  readonly served: readonly string[];
+  /** TF Serving version labels (stable, canary) → a served version. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly tfServingImage: string;
   readonly nodeImage: string;
 }
@@ -21,14 +30,108 @@ interface Versions {
 export function readVersions(root = REPO_ROOT): Versions {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     version: string;
-    config: { modelVersion: string; tfServingImage: string; nodeImage: string };
+    config: {
+      modelVersion: string;
+      servedModelVersions?: string[];
+      modelVersionLabels?: Record<string, string>;
+      tfServingImage: string;
+      nodeImage: string;
+    };
   };
+  const { servedModelVersions, modelVersionLabels } = pkg.config;
+  if (!Array.isArray(servedModelVersions) || typeof modelVersionLabels !== 'object' || modelVersionLabels === null) {
+    throw new Error('package.json config needs servedModelVersions (a list) and modelVersionLabels (label: version)');
+  }
   return {
     app: pkg.version,
     model: pkg.config.modelVersion,
+    served: servedModelVersions.map(String),
+    labels: Object.fromEntries(Object.entries(modelVersionLabels).map(([label, v]) => [label, String(v)])),
     tfServingImage: pkg.config.tfServingImage,
     nodeImage: pkg.config.nodeImage,
   };
+}
+
+/** The model TF Serving serves: its name, and where its version folders are (in the repository, in the container). */
+export const TF_SERVING_MODEL = {
+  name: 'sentiment_analysis',
+  basePath: '/models/sentiment_analysis',
+  repoDir: join('models', 'sentiment_analysis'),
+} as const;
+
+/**
+ * TF Serving's model config: the file docker compose mounts (its folder, at /etc/tf-serving) and its key in the k8s/
+ * ConfigMap (mounted there too); TF Serving reads it with --model_config_file=/etc/tf-serving/models.config.
+ */
+export const TF_SERVING_CONFIG = {
+  file: join('tf-serving', 'models.config'),
+  key: 'models.config',
+} as const;
+
+/**
+ * TF Serving's model config, text-format ModelServerConfig: one model, the versions loaded side by side
+ * (`specific`) and the version labels, sorted by label. The Helm chart renders the same text from tfServing.versions
+ * and tfServing.labels (templates/_helpers.tpl), so keep both in step.
+ */
+export function tfServingModelConfig(
+  model: { readonly name: string; readonly basePath: string },
+  served: readonly string[],
+  labels: Readonly<Record<string, string>>,
+): string {
+  const lines = [
+    '# TensorFlow Serving model config (text-format ModelServerConfig), generated: npm run version:sync writes it from',
+    '# package.json (config.servedModelVersions, config.modelVersionLabels), the Helm chart from tfServing.versions',
+    '# and tfServing.labels. TF Serving reads it at start.',
+    'model_config_list {',
+    '  config {',
+    `    name: ${JSON.stringify(model.name)}`,
+    `    base_path: ${JSON.stringify(model.basePath)}`,
+    '    model_platform: "tensorflow"',
+    '    model_version_policy {',
+    '      specific {',
+    ...served.map((v) => `        versions: ${v}`),
+    '      }',
+    '    }',
+    ...Object.keys(labels)
+      .sort()
+      .flatMap((label) => [
+        '    version_labels {',
+        `      key: ${JSON.stringify(label)}`,
+        `      value: ${labels[label]}`,
+        '    }',
+      ]),
+    '  }',
+    '}',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** What is wrong with the served versions and labels in package.json; empty when they fit together. */
+export function servedVersionProblems(v: Versions, root = REPO_ROOT): string[] {
+  const problems: string[] = [];
+  const number = /^\d+$/;
+  for (const version of v.served) {
+    if (!number.test(version)) {
+      problems.push(`servedModelVersions: ${version} is not a version folder number`);
+    } else if (!existsSync(join(root, TF_SERVING_MODEL.repoDir, version, 'saved_model.pb'))) {
+      problems.push(`servedModelVersions: ${TF_SERVING_MODEL.repoDir}/${version}/saved_model.pb does not exist`);
+    }
+  }
+  if (new Set(v.served).size !== v.served.length || v.served.length === 0) {
+    problems.push('servedModelVersions: needs at least one version, each once');
+  }
+  if (!v.served.includes(v.model)) {
+    problems.push(`modelVersion ${v.model} is not among servedModelVersions (${v.served.join(', ')})`);
+  }
+  for (const [label, version] of Object.entries(v.labels)) {
+    if (!/^[A-Za-z0-9_]+$/.test(label)) {
+      problems.push(`modelVersionLabels: ${label} is not a label (letters, digits, _)`);
+    }
+    if (!v.served.includes(version)) {
+      problems.push(`modelVersionLabels: ${label} points at ${version}, which servedModelVersions does not list`);
+    }
+  }
+  return problems;
 }
 
 const APP_IMAGE = 'sentiment-analysis';
@@ -36,8 +139,15 @@ const APP_IMAGE = 'sentiment-analysis';
 /** Keep our YAML style: long lines unfolded, `[ALL]` not `[ ALL ]`. */
 const YAML_OUTPUT = { lineWidth: 0, flowCollectionPadding: false } as const;
 
-/** Sets the version label everywhere and pins images, in one parsed YAML document. */
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Sets the version label everywhere, pins images and writes TF Serving's model config (with its checksum on the pod
+ * template, so that `kubectl apply` of a changed config rolls TF Serving, which reads it only at start), in one
+ * parsed YAML document.
+ */
 function syncK8sDocument(doc: Document, v: Versions): void {
+  const modelConfig = tfServingModelConfig(TF_SERVING_MODEL, v.served, v.labels);
   const visit = (node: unknown, path: string[]): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -60,6 +170,10 @@ function syncK8sDocument(doc: Document, v: Versions): void {
           value.value = v.model;
         } else if (key === 'newTag' && value && 'value' in value) {
           value.value = v.app;
+        } else if (key === TF_SERVING_CONFIG.key && path.at(-1) === 'data' && value && 'value' in value) {
+          value.value = modelConfig;
+        } else if (key === 'checksum/model-config' && value && 'value' in value) {
+          value.value = sha256(modelConfig);
         } else {
           visit(pair.value, [...path, key]);
         }
@@ -69,6 +183,26 @@ function syncK8sDocument(doc: Document, v: Versions): void {
     }
   };
   visit(doc.contents, []);
+}
+
+/** Replaces a list or map only when its content differs (keeping comments), with the versions single-quoted. */
+function setQuotedIfChanged(doc: Document, path: string[], value: unknown): void {
+  const current = doc.getIn(path);
+  if ((isSeq(current) || isMap(current)) && isDeepStrictEqual(current.toJSON(), value)) {
+    return;
+  }
+  const node = doc.createNode(value);
+  const quote = (item: unknown): void => {
+    if (isScalar(item)) {
+      item.type = Scalar.QUOTE_SINGLE;
+    }
+  };
+  if (isSeq(node)) {
+    node.items.forEach(quote);
+  } else if (isMap(node)) {
+    node.items.forEach((pair) => quote(pair.value));
+  }
+  doc.setIn(path, node);
 }
 
 function syncChart(path: string, text: string, v: Versions): string {
@@ -81,6 +215,8 @@ function syncChart(path: string, text: string, v: Versions): string {
     doc.setIn(['model', 'version'], v.model);
     doc.setIn(['tfServing', 'image', 'repository'], repository);
     doc.setIn(['tfServing', 'image', 'tag'], tag);
+    setQuotedIfChanged(doc, ['tfServing', 'versions'], [...v.served]);
+    setQuotedIfChanged(doc, ['tfServing', 'labels'], { ...v.labels });
   }
   return doc.toString(YAML_OUTPUT);
 }
@@ -93,6 +229,7 @@ export function expectedFiles(root = REPO_ROOT): Map<string, string> {
     '.env',
     `# Written by \`npm run version:sync\` from package.json; read by docker compose.\nAPP_VERSION=${v.app}\nMODEL_VERSION=${v.model}\nTF_SERVING_IMAGE=${v.tfServingImage}\n`,
   );
+  files.set(TF_SERVING_CONFIG.file, tfServingModelConfig(TF_SERVING_MODEL, v.served, v.labels));
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   files.set('Dockerfile', dockerfile.replace(/^ARG NODE_IMAGE=.*$/m, `ARG NODE_IMAGE=${v.nodeImage}`));
   for (const file of readdirSync(join(root, 'k8s')).filter((f) => f.endsWith('.yaml'))) {
@@ -126,6 +263,11 @@ export function outOfSync(root = REPO_ROOT): string[] {
 }
 
 function main(): void {
+  const problems = servedVersionProblems(readVersions());
+  if (problems.length > 0) {
+    console.error(`package.json config: ${problems.join('; ')}`);
+    process.exit(1);
+  }
   if (process.argv.includes('--check')) {
     const stale = outOfSync();
     if (stale.length > 0) {
@@ -136,10 +278,15 @@ function main(): void {
     return;
   }
   for (const [path, content] of expectedFiles()) {
+    mkdirSync(dirname(join(REPO_ROOT, path)), { recursive: true });
     writeFileSync(join(REPO_ROOT, path), content);
   }
   const v = readVersions();
-  console.log(`app ${v.app}, model version ${v.model}, ${v.tfServingImage}, ${v.nodeImage}`);
+  console.log(
+    `app ${v.app}, model version ${v.model}, TF Serving versions ${v.served.join(', ')} (${Object.entries(v.labels)
+      .map(([label, version]) => `${label} ${version}`)
+      .join(', ')}), ${v.tfServingImage}, ${v.nodeImage}`,
+  );
 }
 
 if (process.argv[1]?.endsWith('sync-versions.ts')) {

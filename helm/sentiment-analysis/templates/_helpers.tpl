@@ -149,3 +149,52 @@ An int-or-string value (a count or a percentage such as 50%), as a YAML scalar.
 {{- . | int64 }}
 {{- end }}
 {{- end }}
+
+{{/*
+tfServing.versions as version strings joined by "," (integers from --set included); splitList "," gives the list.
+*/}}
+{{- define "sentiment-analysis.tfServing.versions" -}}
+{{- $versions := list }}
+{{- range .Values.tfServing.versions }}
+{{- $versions = append $versions (include "sentiment-analysis.envValue" .) }}
+{{- end }}
+{{- join "," $versions }}
+{{- end }}
+
+{{/*
+TF Serving's model config (text-format ModelServerConfig) from tfServing.versions and tfServing.labels: the model at
+/models/<model.name>, the versions loaded side by side, the labels sorted by name. The same text as
+`npm run version:sync` writes for docker compose and k8s/ (tools/release/sync-versions.ts). Fails when a label
+points at a version that is not served.
+*/}}
+{{- define "sentiment-analysis.tfServing.modelConfig" -}}
+{{- $versions := include "sentiment-analysis.tfServing.versions" . | splitList "," }}
+{{- range $label, $version := .Values.tfServing.labels }}
+{{- if not (has (include "sentiment-analysis.envValue" $version) $versions) }}
+{{- fail (printf "tfServing.labels.%s is version %s, which tfServing.versions (%s) does not list" $label (include "sentiment-analysis.envValue" $version) (join ", " $versions)) }}
+{{- end }}
+{{- end }}
+# TensorFlow Serving model config (text-format ModelServerConfig), generated: npm run version:sync writes it from
+# package.json (config.servedModelVersions, config.modelVersionLabels), the Helm chart from tfServing.versions
+# and tfServing.labels. TF Serving reads it at start.
+model_config_list {
+  config {
+    name: {{ .Values.model.name | quote }}
+    base_path: {{ printf "/models/%s" .Values.model.name | quote }}
+    model_platform: "tensorflow"
+    model_version_policy {
+      specific {
+        {{- range $versions }}
+        versions: {{ . }}
+        {{- end }}
+      }
+    }
+    {{- range $label, $version := .Values.tfServing.labels }}
+    version_labels {
+      key: {{ $label | quote }}
+      value: {{ include "sentiment-analysis.envValue" $version }}
+    }
+    {{- end }}
+  }
+}
+{{- end }}
