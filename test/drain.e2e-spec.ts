@@ -14,9 +14,15 @@ const SENTENCES = Array.from(
   (_, i) => `review number ${i}: the plot was thin but the acting was great`,
 );
 
-/** One POST on `agent`; 'ok' only for a 200 whose whole JSON body arrived with one prediction per sentence. */
-function post(agent: Agent, port: number): Promise<Outcome> {
-  const body = JSON.stringify({ sentences: SENTENCES });
+/** One JSON POST on `agent`; 'ok' only when `accept` likes the complete answer. */
+function postJson(
+  agent: Agent,
+  port: number,
+  path: string,
+  payload: unknown,
+  accept: (status: number | undefined, text: string) => boolean,
+): Promise<Outcome> {
+  const body = JSON.stringify(payload);
   return new Promise((resolve) => {
     const req = request(
       {
@@ -24,7 +30,7 @@ function post(agent: Agent, port: number): Promise<Outcome> {
         host: '127.0.0.1',
         port,
         method: 'POST',
-        path: '/v1/inference/sentiment_analysis/batch',
+        path,
         headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
       },
       (res) => {
@@ -32,18 +38,9 @@ function post(agent: Agent, port: number): Promise<Outcome> {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('error', (error) => resolve(`failed: response ${error.message}`));
-        res.on('end', () => {
-          try {
-            const parsed = JSON.parse(text) as { predictions?: unknown[] };
-            resolve(
-              res.statusCode === 200 && parsed.predictions?.length === SENTENCES.length
-                ? 'ok'
-                : `failed: ${res.statusCode} ${text.slice(0, 200)}`,
-            );
-          } catch {
-            resolve(`failed: ${res.statusCode} incomplete body ${text.slice(0, 100)}`);
-          }
-        });
+        res.on('end', () =>
+          resolve(accept(res.statusCode, text) ? 'ok' : `failed: ${res.statusCode} ${text.slice(0, 200)}`),
+        );
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) =>
@@ -51,6 +48,30 @@ function post(agent: Agent, port: number): Promise<Outcome> {
     );
     req.end(body);
   });
+}
+
+/** A v1 batch; 'ok' only for a 200 whose whole JSON body arrived with one prediction per sentence. */
+function post(agent: Agent, port: number): Promise<Outcome> {
+  return postJson(agent, port, '/v1/inference/sentiment_analysis/batch', { sentences: SENTENCES }, (status, text) => {
+    try {
+      return (
+        status === 200 && (JSON.parse(text) as { predictions?: unknown[] }).predictions?.length === SENTENCES.length
+      );
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** One v2 request; 'ok' for a 200 with a sentiment. */
+function fetchV2(agent: Agent, port: number, sentence: string): Promise<Outcome> {
+  return postJson(
+    agent,
+    port,
+    '/v2/inference/sentiment_analysis',
+    { sentence },
+    (status, text) => status === 200 && text.includes('"sentiment"'),
+  );
 }
 
 /** A connection attempt: 'refused' once nothing listens. */
@@ -139,30 +160,3 @@ describe('graceful drain on SIGTERM', () => {
     }
   }, 60_000);
 });
-
-/** One v2 request; 'ok' for a 200 with a sentiment. */
-function fetchV2(agent: Agent, port: number, sentence: string): Promise<Outcome> {
-  const body = JSON.stringify({ sentence });
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v2/inference/sentiment_analysis',
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve(res.statusCode === 200 && text.includes('"sentiment"') ? 'ok' : `failed: ${res.statusCode} ${text}`),
-        );
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(`failed: ${error.code ?? error.message}`));
-    req.end(body);
-  });
-}
