@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { DomainError, QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
 import type { Logits, TokenizedBatch } from '../../model/index.js';
 import { type InferenceObserver, ObservedStrategy } from '../inference-observer.js';
@@ -42,7 +41,6 @@ interface Row {
 interface Pending {
   readonly rows: number;
   readonly enqueuedAt: number;
-  readonly signal: AbortSignal | undefined;
   readonly out: Float32Array[];
   remaining: number;
   settled: boolean;
@@ -64,7 +62,6 @@ function abortReason(signal: AbortSignal): DomainError {
  * bounded; a request whose caller has gone (aborted signal) leaves the queue before it costs a model run.
  */
 export class BatchedStrategy implements InferenceStrategy {
-  private readonly logger = new Logger(BatchedStrategy.name);
   private readonly queue: Row[] = [];
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -91,11 +88,6 @@ export class BatchedStrategy implements InferenceStrategy {
     return this.inner.checkHealth();
   }
 
-  /** Rows waiting for a model call. */
-  get queuedRows(): number {
-    return this.queue.length;
-  }
-
   infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits> {
     if (signal?.aborted) {
       return Promise.reject(abortReason(signal));
@@ -107,7 +99,6 @@ export class BatchedStrategy implements InferenceStrategy {
       const pending: Pending = {
         rows: batch.batchSize,
         enqueuedAt: performance.now(),
-        signal,
         out: new Array<Float32Array>(batch.batchSize),
         remaining: batch.batchSize,
         settled: false,
@@ -266,19 +257,6 @@ export class BatchedStrategy implements InferenceStrategy {
       pending.settled = true;
       pending.reject(error);
     }
-  }
-
-  /** Fails every queued request (shutdown). */
-  rejectQueued(error: unknown): void {
-    const requests = new Set(this.queue.splice(0).map((row) => row.request));
-    for (const request of requests) {
-      this.settle(request, error);
-    }
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.logger.debug({ msg: 'queue cleared', requests: requests.size });
   }
 }
 
