@@ -122,6 +122,11 @@ export class OnnxSession {
     );
   }
 
+  /** One session: the warm-up is one run. */
+  warmUp(batch: TokenizedBatch): Promise<Logits> {
+    return this.run(batch);
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

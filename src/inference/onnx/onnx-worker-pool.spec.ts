@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { BertTokenizer } from '../../model/bert.tokenizer.js';
 import { OnnxSession } from './onnx-session.js';
@@ -45,6 +46,43 @@ describe(OnnxWorkerPool.name, () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error('the pool did not recover');
+    } finally {
+      await pool.release();
+    }
+  }, 30_000);
+
+  it('should warm up every worker, and a replacement before it takes traffic', async () => {
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS);
+    type Slot = { worker: { postMessage(message: unknown): void; terminate(): Promise<number> }; alive: boolean };
+    const slots = (pool as unknown as { slots: Slot[] }).slots;
+    try {
+      const warmUp = await tokenizer.encodeBatch(['warm up']);
+      const posted = slots.map((slot) => jest.spyOn(slot.worker, 'postMessage'));
+      const logits = await pool.warmUp(warmUp);
+      expect([logits.rows, logits.columns]).toEqual([1, 2]);
+      posted.forEach((spy) => expect(spy).toHaveBeenCalledTimes(1));
+
+      // Watch what the replacement worker is sent from the moment it exists.
+      const internals = pool as unknown as { spawnWorker: () => Promise<{ worker: Slot['worker'] }> };
+      const spawn = internals.spawnWorker;
+      const sentToReplacement: unknown[] = [];
+      internals.spawnWorker = async () => {
+        const spawned = await spawn();
+        const original = spawned.worker.postMessage.bind(spawned.worker);
+        spawned.worker.postMessage = (message: unknown) => {
+          sentToReplacement.push(message);
+          original(message);
+        };
+        return spawned;
+      };
+      await slots[0]!.worker.terminate();
+      for (let i = 0; i < 100 && !slots[0]!.alive; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(slots[0]!.alive).toBe(true);
+      // Before it was marked alive (and could take traffic), the replacement ran the warm-up batch.
+      expect(sentToReplacement).toHaveLength(1);
+      expect((sentToReplacement[0] as { batch: { inputIds: Int32Array } }).batch.inputIds).toEqual(warmUp.inputIds);
     } finally {
       await pool.release();
     }

@@ -14,6 +14,8 @@ export interface OnnxRunner {
   readonly inputNames: readonly string[];
   readonly numLabels: number | null;
   run(batch: TokenizedBatch): Promise<Logits>;
+  /** Runs `batch` on every session (each pays its lazy initialisation before traffic); the first one's logits. */
+  warmUp(batch: TokenizedBatch): Promise<Logits>;
   release(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ export class OnnxWorkerPool implements OnnxRunner {
   private readonly logger = new Logger(OnnxWorkerPool.name);
   private nextId = 1;
   private closing = false;
+  /** The warm-up batch, replayed on a replacement worker before it takes traffic. */
+  private warmUpBatch: TokenizedBatch | null = null;
 
   private constructor(
     private readonly slots: Slot[],
@@ -110,7 +114,19 @@ export class OnnxWorkerPool implements OnnxRunner {
     if (alive.length === 0) {
       return Promise.reject(new Error('no ONNX Runtime worker is running'));
     }
-    const slot = alive.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    return this.runOn(
+      alive.reduce((best, s) => (s.pending.size < best.pending.size ? s : best)),
+      batch,
+    );
+  }
+
+  async warmUp(batch: TokenizedBatch): Promise<Logits> {
+    this.warmUpBatch = batch;
+    const [first] = await Promise.all(this.slots.map((slot) => this.runOn(slot, batch)));
+    return first!;
+  }
+
+  private runOn(slot: Slot, batch: TokenizedBatch): Promise<Logits> {
     const id = this.nextId++;
     const request: WorkerRequest = {
       id,
@@ -152,14 +168,18 @@ export class OnnxWorkerPool implements OnnxRunner {
         return;
       }
       this.logger.error({ msg: 'ONNX Runtime worker died; replacing it', code });
-      this.spawnWorker().then(
-        ({ worker }) => {
+      this.spawnWorker()
+        .then(async ({ worker }) => {
           slot.worker = worker;
-          slot.alive = true;
           this.watch(slot);
-        },
-        (spawnError: unknown) => this.logger.error({ msg: 'could not replace the worker', err: String(spawnError) }),
-      );
+          if (this.warmUpBatch !== null) {
+            await this.runOn(slot, this.warmUpBatch);
+          }
+          slot.alive = true;
+        })
+        .catch((spawnError: unknown) =>
+          this.logger.error({ msg: 'could not replace the worker', err: String(spawnError) }),
+        );
     });
   }
 

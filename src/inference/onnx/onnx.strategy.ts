@@ -13,7 +13,10 @@ import type { InferenceStrategy, ServedModel, StrategyState } from '../inference
 import { onnxThreading } from './onnx-threading.js';
 import { type OnnxRunner, OnnxWorkerPool } from './onnx-worker-pool.js';
 
-/** Sentences run once before the strategy reports ready, so the first real request pays no lazy initialisation. */
+/**
+ * Sentences run once on every ONNX Runtime session before the strategy reports ready, so no real request pays a
+ * session's lazy initialisation.
+ */
 const WARM_UP_SENTENCES = ['warm up', 'a slightly longer sentence to warm up the model before it takes traffic .'];
 
 /**
@@ -91,7 +94,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
           `model.onnx has ${session.numLabels} outputs per sentence but config.json names ${labels} labels`,
         );
       }
-      const logits = await session.run(await this.tokenizer.encodeBatch(WARM_UP_SENTENCES));
+      const logits = await session.warmUp(await this.tokenizer.encodeBatch(WARM_UP_SENTENCES));
       if (logits.rows !== WARM_UP_SENTENCES.length || logits.columns !== labels) {
         await session.release();
         throw new Error(
