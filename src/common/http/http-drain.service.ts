@@ -18,7 +18,6 @@ export class HttpDrain implements OnModuleDestroy {
   private readonly sockets = new Set<Socket>();
   private readonly responses = new Set<ServerResponse>();
   private draining = false;
-  private forceTimer: NodeJS.Timeout | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -40,15 +39,6 @@ export class HttpDrain implements OnModuleDestroy {
     next();
   };
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
-  /** Requests whose response has not ended yet. */
-  get requestsInProgress(): number {
-    return this.responses.size;
-  }
-
   onModuleDestroy(): void {
     this.draining = true;
     // Requests already in progress close their connection too: otherwise a keep-alive client could send its
@@ -60,8 +50,7 @@ export class HttpDrain implements OnModuleDestroy {
     }
     const { delayMs, timeoutMs } = this.config.shutdown;
     this.logger.log({ msg: 'draining', requestsInProgress: this.responses.size, delayMs, timeoutMs });
-    this.forceTimer = setTimeout(() => this.forceClose(), delayMs + timeoutMs);
-    this.forceTimer.unref();
+    setTimeout(() => this.forceClose(), delayMs + timeoutMs).unref();
   }
 
   private forceClose(): void {
