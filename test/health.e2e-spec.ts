@@ -40,6 +40,9 @@ describe('health probes', () => {
         .expect(503);
       expect(early.headers['retry-after']).toBe('1');
       expect(early.body.message).toMatch(/model "sentiment_analysis" is not ready/);
+      // Metrics stay scrapeable while the model loads; it has no model info yet.
+      const loadingMetrics = await request(server).get('/metrics').expect(200);
+      expect(loadingMetrics.text).not.toContain('sentiment_model_info{api_version="1"');
 
       const fifo = await open(join(modelDir, '1', 'model.onnx'), 'w');
       await fifo.writeFile(readFileSync(resolve(DEFAULT_MODEL_DIR, '1', 'model.onnx')));
@@ -54,6 +57,8 @@ describe('health probes', () => {
         backend: 'onnxruntime',
       });
       await request(server).post('/v1/inference/sentiment_analysis').send({ sentence: 'hello' }).expect(200);
+      const readyMetrics = await request(server).get('/metrics').expect(200);
+      expect(readyMetrics.text).toContain('sentiment_model_info{api_version="1",model="sentiment_analysis"');
     } finally {
       await app.close();
       rmSync(resolve(modelDir, '..'), { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UpstreamFailure } from '../common/errors/index.js';
+import { ModelNotReadyError, type UpstreamFailure } from '../common/errors/index.js';
 import type { CircuitBreaker, CircuitState, InferenceObserver, ServedModel } from '../inference/index.js';
 
 /** Seconds: sub-millisecond steps where the model and the queue live, up to the longest deadline. */
@@ -25,7 +25,7 @@ export interface ApiSource {
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly apis = new Map<string, ApiSource>();
+  private readonly apis = new Map<string, () => ApiSource>();
   private readonly queues = new Map<string, number>();
   private readonly circuits: CircuitBreaker[] = [];
 
@@ -107,7 +107,7 @@ export class MetricsService {
       labelNames: ['api_version'] as const,
       registers: [this.registry],
       collect() {
-        apis.forEach((api, version) => this.set({ api_version: version }, api.inFlight));
+        apis.forEach((source, version) => this.set({ api_version: version }, source().inFlight));
       },
     });
     new Gauge({
@@ -126,17 +126,22 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.reset();
-        apis.forEach((api, version) =>
+        apis.forEach((source, version) => {
+          let served: ServedModel;
+          try {
+            served = source().served;
+          } catch (error) {
+            // A model still loading (or failed) has no info yet; the scrape must not fail because of it.
+            if (error instanceof ModelNotReadyError) {
+              return;
+            }
+            throw error;
+          }
           this.set(
-            {
-              api_version: version,
-              model: api.served.name,
-              model_version: api.served.version,
-              backend: api.served.backend,
-            },
+            { api_version: version, model: served.name, model_version: served.version, backend: served.backend },
             1,
-          ),
-        );
+          );
+        });
       },
     });
     new Gauge({
@@ -156,15 +161,7 @@ export class MetricsService {
 
   /** Reports one API version's request path; `source` is read at scrape time. */
   observeApi(version: string, source: () => ApiSource): InferenceObserver {
-    const lazy: ApiSource = {
-      get served() {
-        return source().served;
-      },
-      get inFlight() {
-        return source().inFlight;
-      },
-    };
-    this.apis.set(version, lazy);
+    this.apis.set(version, source);
     const labels = { api_version: version };
     return {
       tokenization: (seconds, tokens) => {
