@@ -11,13 +11,12 @@ import { loadModelBundle } from '../src/model/model-bundle.js';
 import { hasSst2, sst2Path } from '../tools/common/sst2.js';
 import { SafetensorsFile } from '../tools/export/safetensors.js';
 import { REPO_ROOT } from './support/app.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const DIR = resolve(REPO_ROOT, 'models/sentiment_analysis/1');
 const card = readFileSync(join(DIR, 'MODEL_CARD.md'), 'utf8');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
-const golden = JSON.parse(
-  readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
-) as { cases: { sentence: string; input_ids: number[]; logits: number[] }[] };
+const golden = TORCH_GOLDEN;
 
 describe('the bundled default model', () => {
   it('should have a Hugging Face BertConfig with the labels NEGATIVE and POSITIVE', () => {

@@ -37,6 +37,7 @@ import { writeKerasH5 } from '../tools/import/keras-h5.test-support.js';
 import { DEFAULT_MODEL_DIR, REPO_ROOT, startApp } from './support/app.js';
 import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
 import { type FlatTensor, SavedModelRunner } from './support/tfjs-savedmodel.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const DEFAULT_DIR = join(DEFAULT_MODEL_DIR, '1');
 const FIXTURES_DIR = resolve(REPO_ROOT, 'test/fixtures/checkpoints');
@@ -365,9 +366,7 @@ describe('model:import', () => {
   describe('a Hugging Face ONNX export dropped into an imported folder, served by v1', () => {
     let app: NestExpressApplication;
     let modelDir: string;
-    const golden = JSON.parse(
-      readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
-    ) as { cases: { sentence: string; logits: number[] }[] };
+    const golden = TORCH_GOLDEN;
 
     beforeAll(async () => {
       const from = checkpointOf('served', ['config.json', 'model.safetensors', 'tokenizer.json']);

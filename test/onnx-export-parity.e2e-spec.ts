@@ -4,7 +4,7 @@
  * compared with the PyTorch golden logits and with the committed, PyTorch-exported model.onnx, unpadded and in
  * padded batches, on the golden set always and on SST-2 dev when it is available.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT, hasSst2, readSst2, sst2Path } from '../tools/common/sst2.js';
@@ -13,6 +13,7 @@ import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
 import { BertTokenizer } from '../src/model/bert.tokenizer.js';
 import { loadModelBundle, type ModelBundle } from '../src/model/model-bundle.js';
 import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
 const VERSION = '1';
@@ -21,14 +22,7 @@ const TOLERANCE = 1e-4;
 const DEV_BATCH_SIZE = 32;
 const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 
-interface GoldenCase {
-  readonly sentence: string;
-  readonly input_ids: number[];
-  readonly logits: number[];
-}
-const golden = JSON.parse(
-  readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
-) as { framework: string; cases: GoldenCase[] };
+const golden = TORCH_GOLDEN;
 
 describe('ONNX export: parity of the generated model.onnx with PyTorch and the PyTorch-exported model.onnx', () => {
   let bundle: ModelBundle;

@@ -13,6 +13,7 @@ import { BertTokenizer, type TokenizedBatch } from '../src/model/bert.tokenizer.
 import { loadModelBundle, type ModelBundle } from '../src/model/model-bundle.js';
 import { type FlatTensor, SavedModelRunner } from './support/tfjs-savedmodel.js';
 import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
 const VERSION = '1';
@@ -21,14 +22,7 @@ const COMMITTED_SAVED_MODEL = join(MODEL_DIR, VERSION, 'saved_model.pb');
 const TOLERANCE = 1e-4;
 const DEV_BATCH_SIZE = 32;
 
-interface GoldenCase {
-  readonly sentence: string;
-  readonly input_ids: number[];
-  readonly logits: number[];
-}
-const golden = JSON.parse(
-  readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
-) as { framework: string; cases: GoldenCase[] };
+const golden = TORCH_GOLDEN;
 
 function runTfjs(runner: SavedModelRunner, batch: TokenizedBatch): Float32Array {
   const shape = [batch.batchSize, batch.sequenceLength];

@@ -1,20 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import request from 'supertest';
 import { softmax } from '../src/model/index.js';
-import { REPO_ROOT, startApp } from './support/app.js';
+import { startApp } from './support/app.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const ROUTE = '/v1/inference/sentiment_analysis';
 
-interface GoldenCase {
-  sentence: string;
-  input_ids: number[];
-  logits: number[];
-}
-const golden = JSON.parse(
-  readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8'),
-) as { cases: GoldenCase[] };
+const golden = TORCH_GOLDEN;
 const LABELS = ['NEGATIVE', 'POSITIVE'];
 
 describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {

@@ -1,22 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import request from 'supertest';
 import { TfServingStrategy } from '../src/inference/index.js';
-import { REPO_ROOT, startApp } from './support/app.js';
+import { startApp } from './support/app.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
+import { TORCH_GOLDEN } from './support/golden.js';
 
 const V1 = '/v1/inference/sentiment_analysis';
 const V2 = '/v2/inference/sentiment_analysis';
 
-interface GoldenCase {
-  sentence: string;
-}
-const golden = (
-  JSON.parse(readFileSync(resolve(REPO_ROOT, 'test/fixtures/golden/sentiment_analysis.torch-logits.json'), 'utf8')) as {
-    cases: GoldenCase[];
-  }
-).cases;
+const golden = TORCH_GOLDEN.cases;
 
 describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedModel in tfjs)', () => {
   let tfServing: StandInProcess;
