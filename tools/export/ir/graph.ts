@@ -17,6 +17,25 @@ export type Shape = readonly number[];
 
 export type ConstData = Float32Array | Int32Array | BigInt64Array;
 
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Constant values as raw little-endian bytes (what ONNX `raw_data` and TF `tensor_content` hold), on any host. */
+export function littleEndianBytes(data: ConstData): Uint8Array {
+  if (HOST_IS_LITTLE_ENDIAN) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  }
+  const bytes = new Uint8Array(data.byteLength);
+  const view = new DataView(bytes.buffer);
+  if (data instanceof Float32Array) {
+    data.forEach((value, i) => view.setFloat32(4 * i, value, true));
+  } else if (data instanceof Int32Array) {
+    data.forEach((value, i) => view.setInt32(4 * i, value, true));
+  } else {
+    data.forEach((value, i) => view.setBigInt64(8 * i, value, true));
+  }
+  return bytes;
+}
+
 /**
  * Names of a value's dimensions, one entry per axis: a name for a run-time (`-1`) dimension, `null` for a dimension
  * left unnamed. Dimensions sharing a name have the same size at run time (e.g. `batch_size` on every input and on

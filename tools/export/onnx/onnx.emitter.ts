@@ -18,7 +18,15 @@
  * ONNX node list is topological too, as ONNX requires. Attributes carry their `type`; a zero value (Gather's axis 0,
  * keepdims 0) is left off the wire by proto3, as in files the PyTorch exporter writes, and read back as 0.
  */
-import { type ConstData, type DType, type IrGraph, type IrNode, isFullyDefined, type Value } from '../ir/graph.js';
+import {
+  type ConstData,
+  type DType,
+  type IrGraph,
+  type IrNode,
+  isFullyDefined,
+  littleEndianBytes,
+  type Value,
+} from '../ir/graph.js';
 import {
   type AttributeJson,
   type GraphJson,
@@ -41,25 +49,6 @@ const DATA_TYPES: Readonly<Record<DType, OnnxDataTypeName>> = {
 
 export function onnxElemType(dtype: DType): number {
   return onnxDataType(DATA_TYPES[dtype]);
-}
-
-const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
-/** Raw little-endian bytes, independent of the host's byte order. */
-function littleEndianBytes(data: ConstData): Uint8Array {
-  if (HOST_IS_LITTLE_ENDIAN) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  }
-  const bytes = new Uint8Array(data.byteLength);
-  const view = new DataView(bytes.buffer);
-  if (data instanceof Float32Array) {
-    data.forEach((value, i) => view.setFloat32(4 * i, value, true));
-  } else if (data instanceof Int32Array) {
-    data.forEach((value, i) => view.setInt32(4 * i, value, true));
-  } else {
-    data.forEach((value, i) => view.setBigInt64(8 * i, value, true));
-  }
-  return bytes;
 }
 
 /** An initializer: the values as `raw_data`, the only representation written. */

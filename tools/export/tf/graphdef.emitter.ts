@@ -6,7 +6,15 @@
  * are left to their defaults), and index operands (axes, dims, strides) are int32 Consts whose dtype matches the
  * `Tidx`/`Tdim`/`Taxis`/`Index` attr of the node reading them.
  */
-import { type ConstData, type DType, type IrGraph, type IrNode, isFullyDefined, type Shape } from '../ir/graph.js';
+import {
+  type ConstData,
+  type DType,
+  type IrGraph,
+  type IrNode,
+  isFullyDefined,
+  littleEndianBytes,
+  type Shape,
+} from '../ir/graph.js';
 import type { AttrValueJson, DataTypeName, NodeDefJson, TensorProtoJson, TensorShapeJson } from './tensorflow-proto.js';
 
 const DATA_TYPES: Readonly<Record<DType, DataTypeName>> = {
@@ -25,20 +33,6 @@ export function tfDataType(dtype: DType): DataTypeName {
 
 export function tensorShape(shape: Shape): TensorShapeJson {
   return { dim: shape.map((size) => ({ size })) };
-}
-
-/** Raw little-endian bytes, independent of the host's byte order. */
-function littleEndianBytes(data: ConstData): Uint8Array {
-  const bytes = new Uint8Array(data.length * data.BYTES_PER_ELEMENT);
-  const view = new DataView(bytes.buffer);
-  if (data instanceof Float32Array) {
-    data.forEach((value, i) => view.setFloat32(4 * i, value, true));
-  } else if (data instanceof Int32Array) {
-    data.forEach((value, i) => view.setInt32(4 * i, value, true));
-  } else {
-    data.forEach((value, i) => view.setBigInt64(8 * i, value, true));
-  }
-  return bytes;
 }
 
 export function tensorProto(dtype: DType, shape: Shape, data: ConstData): TensorProtoJson {
