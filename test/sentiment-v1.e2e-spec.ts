@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { softmax } from '../src/model/index.js';
+import { type BertTokenizer, TOKENIZER, softmax } from '../src/model/index.js';
 import { startApp } from './support/app.js';
 import { TORCH_GOLDEN } from './support/golden.js';
 
@@ -118,5 +118,22 @@ describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {
       maxSentenceLength: 2000,
       maxBatchSize: 64,
     });
+  });
+
+  it('should tokenize through the checked fast path by default, with the same answers as with it off', async () => {
+    const reference = await startApp({ TOKENIZER_FAST_PATH: 'false' });
+    try {
+      expect(app.get<BertTokenizer>(TOKENIZER).fastPath).toBe(true);
+      expect(reference.get<BertTokenizer>(TOKENIZER).fastPath).toBe(false);
+      const sentences = ['a “gripping” thriller…', 'Ça ne marche pas, pas du tout.', '漢字 and Σ', 'dull'];
+      const [fast, slow] = await Promise.all(
+        [app, reference].map((served) =>
+          request(served.getHttpServer()).post(`${ROUTE}/batch`).send({ sentences }).expect(200),
+        ),
+      );
+      expect(fast.body).toEqual(slow.body);
+    } finally {
+      await reference.close();
+    }
   });
 });

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   it('should apply the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: '1mb', docs: true });
-    expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined });
+    expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined, tokenizerFastPath: true });
     expect(config.limits).toEqual({ maxSentenceLength: 2000, maxBatchSize: 64 });
     expect(config.onnx).toEqual({
       intraOpThreads: 0,
@@ -30,7 +30,14 @@ describe('loadConfig', () => {
   });
 
   it('should coerce numbers and booleans from strings', () => {
-    const config = loadConfig({ PORT: '8080', MAX_BATCH_SIZE: '8', DOCS_ENABLED: 'false', MODEL_VERSION: '3' });
+    const config = loadConfig({
+      PORT: '8080',
+      MAX_BATCH_SIZE: '8',
+      DOCS_ENABLED: 'false',
+      MODEL_VERSION: '3',
+      TOKENIZER_FAST_PATH: '0',
+    });
+    expect(config.model.tokenizerFastPath).toBe(false);
     expect(config.server.port).toBe(8080);
     expect(config.limits.maxBatchSize).toBe(8);
     expect(config.server.docs).toBe(false);

@@ -32,6 +32,11 @@ export const envSchema = z.object({
   ONNX_INTER_OP_THREADS: integer(1, 256).default(1),
   /** ONNX Runtime's CPU memory arena (faster allocations, but holds the largest batch's memory). */
   ONNX_MEMORY_ARENA: bool.default(true),
+  /**
+   * Tokenize Latin-script text with tokenizers.js when it matches the Rust reference on every such character
+   * (checked at start-up); false = the reference for every sentence.
+   */
+  TOKENIZER_FAST_PATH: bool.default(true),
   /** Longest accepted sentence, in characters (longer → 400). Token-level truncation is separate. */
   MAX_SENTENCE_LENGTH: integer(1, 1_000_000).default(2000),
   /** Most sentences in one batch request. */
@@ -134,7 +139,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface AppConfig {
   readonly server: { readonly port: number; readonly host: string; readonly bodyLimit: string; readonly docs: boolean };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
-  readonly model: { readonly dir: string; readonly version: string | undefined };
+  readonly model: { readonly dir: string; readonly version: string | undefined; readonly tokenizerFastPath: boolean };
   readonly onnx: {
     readonly execution: 'workers' | 'inline';
     readonly workers: number;
@@ -243,7 +248,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return {
     server: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT, docs: e.DOCS_ENABLED },
     log: { level: e.LOG_LEVEL },
-    model: { dir: e.MODEL_DIR, version: e.MODEL_VERSION },
+    model: { dir: e.MODEL_DIR, version: e.MODEL_VERSION, tokenizerFastPath: e.TOKENIZER_FAST_PATH },
     onnx: {
       execution: e.ONNX_EXECUTION,
       workers: e.ONNX_WORKERS,

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
+import { FAST_PATH_TEXT, type FastPathCheck, FastPathTokenizer } from './fast-path.tokenizer.js';
 
 /**
  * A batch of tokenized sentences, padded to the longest row of the batch, as flat row-major
@@ -16,14 +18,23 @@ export interface TokenizedBatch {
   readonly truncated: readonly boolean[];
 }
 
+interface Row {
+  readonly ids: number[];
+  readonly truncated: boolean;
+}
+
 /**
  * The model's own `tokenizer.json`, run by Hugging Face's `tokenizers` (the Rust implementation behind
- * `transformers`' fast tokenizers). Encoding runs on libuv's thread pool, off the event loop. Used by the
- * service and by the training and evaluation tools, so training and serving cannot disagree.
+ * `transformers`' fast tokenizers). Used by the service and by the training and evaluation tools, so training and
+ * serving cannot disagree. The service also turns on a fast path (`enableFastPath`): tokenizers.js for the text
+ * where it was found equal to this reference at load, which costs about a quarter of a call into the binding.
  */
 export class BertTokenizer {
+  private fast: FastPathTokenizer | null = null;
+
   private constructor(
     private readonly tokenizer: Tokenizer,
+    private readonly path: string,
     /** Maximum sequence length, special tokens included; longer inputs are truncated, keeping `[SEP]`. */
     readonly maxLength: number,
     readonly padId: number,
@@ -40,7 +51,32 @@ export class BertTokenizer {
     }
     tokenizer.setTruncation(maxLength);
     tokenizer.disablePadding();
-    return new BertTokenizer(tokenizer, maxLength, padId);
+    return new BertTokenizer(tokenizer, tokenizerJsonPath, maxLength, padId);
+  }
+
+  /**
+   * Lets sentences made only of FAST_PATH_TEXT's characters take tokenizers.js, if it gives the reference's ids on
+   * every such character (in and around words, cased and not) and on sentences cut at maxLength. Otherwise nothing
+   * changes and the result says why.
+   */
+  async enableFastPath(): Promise<FastPathCheck> {
+    const fast = FastPathTokenizer.create(JSON.parse(readFileSync(this.path, 'utf8')), this.maxLength);
+    if (fast === null) {
+      return {
+        enabled: false,
+        probes: 0,
+        reason: 'tokenizers.js cannot read this tokenizer.json as [prefix] text [suffix]',
+      };
+    }
+    const long = ['word '.repeat(this.maxLength), 'Ab, '.repeat(this.maxLength), `${'x'.repeat(150)} y`];
+    const check = await fast.verify(this.tokenizer, long);
+    this.fast = check.enabled ? fast : null;
+    return check;
+  }
+
+  /** Whether enableFastPath turned the fast path on. */
+  get fastPath(): boolean {
+    return this.fast !== null;
   }
 
   get vocabSize(): number {
@@ -53,8 +89,7 @@ export class BertTokenizer {
 
   /** Token ids of each sentence (with `[CLS]`/`[SEP]`, truncated, unpadded). */
   async encodeIds(sentences: readonly string[]): Promise<number[][]> {
-    const encodings = await this.tokenizer.encodeBatch([...sentences]);
-    return encodings.map((encoding) => encoding.getIds());
+    return (await this.encodeRows(sentences)).map((row) => row.ids);
   }
 
   /** Token strings of one sentence, for diagnostics and tests. */
@@ -65,18 +100,33 @@ export class BertTokenizer {
 
   /** Encodes and right-pads to the longest sentence of this batch (not to `maxLength`). */
   async encodeBatch(sentences: readonly string[]): Promise<TokenizedBatch> {
-    const encodings = await this.tokenizer.encodeBatch([...sentences]);
-    return this.pad(
-      encodings.map((encoding) => {
+    return this.pad(await this.encodeRows(sentences));
+  }
+
+  /** Each sentence through the fast path if it may take it, the rest in one call to the reference; in order. */
+  private async encodeRows(sentences: readonly string[]): Promise<Row[]> {
+    const rows: Row[] = new Array<Row>(sentences.length);
+    const slow: number[] = [];
+    sentences.forEach((sentence, i) => {
+      if (this.fast !== null && FAST_PATH_TEXT.test(sentence)) {
+        rows[i] = this.fast.encode(sentence);
+      } else {
+        slow.push(i);
+      }
+    });
+    if (slow.length > 0) {
+      const encodings = await this.tokenizer.encodeBatch(slow.map((i) => sentences[i]!));
+      encodings.forEach((encoding, k) => {
         const ids = encoding.getIds();
         // Only a row that reached maxLength may have been cut (each native call copies: the cheap check first).
-        return { ids, truncated: ids.length >= this.maxLength && encoding.getOverflowing().length > 0 };
-      }),
-    );
+        rows[slow[k]!] = { ids, truncated: ids.length >= this.maxLength && encoding.getOverflowing().length > 0 };
+      });
+    }
+    return rows;
   }
 
   /** Single sentences (one segment): token type ids are all 0, as the tokenizer's template gives them. */
-  private pad(rows: readonly { ids: number[]; truncated: boolean }[]): TokenizedBatch {
+  private pad(rows: readonly Row[]): TokenizedBatch {
     const batchSize = rows.length;
     const lengths = rows.map((row) => row.ids.length);
     const sequenceLength = Math.max(0, ...lengths);

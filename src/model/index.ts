@@ -1,4 +1,5 @@
 export * from './bert.tokenizer.js';
+export * from './fast-path.tokenizer.js';
 export * from './classification.postprocessor.js';
 export * from './logits.js';
 export * from './model-bundle.js';

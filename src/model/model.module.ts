@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { BertTokenizer } from './bert.tokenizer.js';
 import { MODEL_BUNDLE, TOKENIZER } from './model.constants.js';
@@ -6,7 +6,8 @@ import { type ModelBundle, loadModelBundle } from './model-bundle.js';
 
 /**
  * Opens the configured model folder at start-up (config.json and tokenizer.json are small and read synchronously,
- * so a wrong MODEL_DIR stops the process with a clear message) and shares the bundle and its tokenizer.
+ * so a wrong MODEL_DIR stops the process with a clear message) and shares the bundle and its tokenizer, with the
+ * tokenizer's fast path checked against the reference before anything can use it.
  */
 @Global()
 @Module({
@@ -18,9 +19,20 @@ import { type ModelBundle, loadModelBundle } from './model-bundle.js';
     },
     {
       provide: TOKENIZER,
-      useFactory: (bundle: ModelBundle): BertTokenizer =>
-        BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength),
-      inject: [MODEL_BUNDLE],
+      useFactory: async (bundle: ModelBundle, config: AppConfig): Promise<BertTokenizer> => {
+        const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
+        if (config.model.tokenizerFastPath) {
+          const check = await tokenizer.enableFastPath();
+          const logger = new Logger('Tokenizer');
+          if (check.enabled) {
+            logger.log({ msg: 'tokenizer fast path on', probes: check.probes });
+          } else {
+            logger.warn({ msg: 'tokenizer fast path off: every sentence goes to the reference', reason: check.reason });
+          }
+        }
+        return tokenizer;
+      },
+      inject: [MODEL_BUNDLE, APP_CONFIG],
     },
   ],
   exports: [MODEL_BUNDLE, TOKENIZER],

@@ -506,7 +506,11 @@ describe('Helm chart helm/sentiment-analysis', () => {
       const data = renderConfigData(readValues(), CHART_NAME);
       const config = loadConfig(data);
       expect(config.tfServing.url).toBe('http://sentiment-analysis-tf-serving:8501');
-      expect(config.model).toEqual({ dir: '/app/models/sentiment_analysis', version: pkg.config.modelVersion });
+      expect(config.model).toEqual({
+        dir: '/app/models/sentiment_analysis',
+        version: pkg.config.modelVersion,
+        tokenizerFastPath: true,
+      });
       expect(config.server.port).toBe(5001);
       expect(data).toEqual((k8sOne('ConfigMap', CHART_NAME) as { data?: unknown }).data);
     });
