@@ -1,6 +1,6 @@
-import { type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
+import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { GlobalExceptionFilter, HttpDrainModule, JsonContentTypeMiddleware, LoggingModule } from './common/index.js';
+import { GlobalExceptionFilter, HttpDrainModule, LoggingModule } from './common/index.js';
 import { MetricsModule } from './metrics/index.js';
 import { SecurityModule } from './security/index.js';
 import { AppConfigModule, type AppConfig } from './config/index.js';
@@ -10,7 +10,7 @@ import { ModelModule } from './model/index.js';
 import { CONFIGURED_CONSTRAINTS, SentimentV1Module, SentimentV2Module } from './sentiment/index.js';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   /** The whole service; `config` replaces the environment (tests). */
   static forRoot(config?: AppConfig) {
     return {
@@ -43,9 +43,5 @@ export class AppModule implements NestModule {
         },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonContentTypeMiddleware).forRoutes('*path');
   }
 }

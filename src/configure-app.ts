@@ -1,38 +1,78 @@
 import { type INestApplication, VersioningType } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
-import { HttpDrain, answerClientErrorsAsJson, checkJsonBody, requestId } from './common/index.js';
+import { MESSAGES } from './common/errors/index.js';
+import {
+  HttpDrain,
+  JSON_MEDIA_TYPE,
+  REQUEST_ID_HEADER,
+  answerClientErrorAsJson,
+  checkJsonBody,
+  requestId,
+} from './common/index.js';
 import { MetricsService, httpMetrics } from './metrics/index.js';
 import { applyHttpSecurity } from './security/index.js';
 import { CONFIGURED_CONSTRAINTS } from './sentiment/index.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const DOCS_PATH = 'docs';
 
 /**
+ * The HTTP layer: Fastify (measured against Express in `npm run bench`: the same Nest app costs a third of the CPU
+ * per request). Body limit, trusted proxies and the JSON answer to malformed HTTP are server options.
+ */
+export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.server.bodyLimit,
+    // X-Forwarded-For entries from the closest TRUST_PROXY_HOPS proxies are trusted (client IPs for the rate limit).
+    trustProxy: (_address: string, hop: number) => hop < config.security.trustProxyHops,
+    clientErrorHandler: answerClientErrorAsJson,
+    genReqId: requestId,
+    // Keys named like Object.prototype members are refused by checkJsonBody with a message naming the key.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    logger: false,
+    // As the Express version routed: a trailing slash and the path's case do not matter.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    // A URL that does not decode is answered before any hook runs: same error shape, with its request id.
+    frameworkErrors: (_error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .header(REQUEST_ID_HEADER, req.id)
+        .status(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: MESSAGES.MALFORMED_URL, requestId: req.id });
+    },
+  });
+}
+
+/**
  * Everything main.ts does to the app besides listening, shared with the tests so they exercise the same
- * pipeline: drain tracking, request ids, HTTP metrics, security headers and CORS, logger, body limits, URI
+ * pipeline: drain tracking, request ids, HTTP metrics, security headers and CORS, logger, JSON bodies only, URI
  * versioning, validation container, Swagger.
  */
-export function configureApp(app: NestExpressApplication): INestApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
+  const fastify = app.getHttpAdapter().getInstance();
   const drain = app.get(HttpDrain);
   drain.attach(app.getHttpServer());
-  app.use(drain.middleware);
-  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    requestId(req, res);
-    next();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    drain.track(reply.raw);
+    reply.header(REQUEST_ID_HEADER, req.id);
+    done();
   });
-  app.use(httpMetrics(app.get(MetricsService)));
+  fastify.addHook('onRequest', httpMetrics(app.get(MetricsService)));
   applyHttpSecurity(app, config, DOCS_PATH);
-  app.useBodyParser('json', { limit: config.server.bodyLimit, strict: true });
-  app.use(checkJsonBody);
-  answerClientErrorsAsJson(app.getHttpServer());
+  // JSON only: application/json and application/*+json (Fastify would otherwise also parse text/plain); an empty
+  // body reads as {}, so it fails validation naming the missing field.
+  const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (req, body, done) =>
+    body.toString().trim() === '' ? done(null, {}) : parseJson(req, body as string, done),
+  );
+  fastify.addHook('preValidation', checkJsonBody);
   app.enableVersioning({ type: VersioningType.URI });
   // Lets the class-validator constraints that need configuration (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) come from
   // Nest's DI; class-validator's own container serves every other class (undefined = fall back).
@@ -44,6 +84,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   if (config.server.docs) {
     SwaggerModule.setup(DOCS_PATH, app, () => createOpenApiDocument(app), { jsonDocumentUrl: `${DOCS_PATH}-json` });
   }
+  await app.init();
   return app;
 }
 

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { ConfigValidationError, loadConfig } from './config/index.js';
-import { configureApp } from './configure-app.js';
+import { configureApp, createHttpAdapter } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -17,11 +17,12 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {
     bufferLogs: true,
+    // Request bodies are parsed by the JSON-only parser configureApp installs.
     bodyParser: false,
   });
-  configureApp(app);
+  await configureApp(app);
   await app.listen(config.server.port, config.server.host);
   app.get(Logger).log({ msg: 'listening', url: await app.getUrl() }, 'Bootstrap');
 

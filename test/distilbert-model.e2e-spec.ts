@@ -5,7 +5,7 @@
  * v1, and saved_model.pb from the SavedModel emitter for v2 (through the TF Serving protocol stand-in). The answers
  * must be the float64 reference's labels and softmax confidences for the tokens the service produces.
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,7 @@ const SENTENCES = ['this is a bad example', 'this is a great example', 'an okay 
 
 describe('v1 serving a DistilBERT model folder (tiny random weights, TypeScript ONNX export)', () => {
   let root: string;
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let tfServing: StandInProcess;
   let tokenizer: BertTokenizer;
   let c: TinyDistilBertConfig;

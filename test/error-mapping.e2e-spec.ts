@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ModelNotReadyError } from '../src/common/index.js';
 import { type InferenceStrategy, ONNX_INFERENCE, type StrategyState } from '../src/inference/index.js';
@@ -24,7 +24,7 @@ class ScriptedStrategy implements InferenceStrategy {
 }
 
 describe('HTTP contract over a scripted strategy', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   const strategy = new ScriptedStrategy();
 
   beforeAll(async () => {

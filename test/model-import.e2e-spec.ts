@@ -11,7 +11,7 @@
  * - Versions: next to the existing ones, never over one without --force, and nothing left behind by a failure.
  * - A Hugging Face ONNX export dropped into an imported folder is served by v1 as it is.
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { execFile } from 'node:child_process';
 import {
   copyFileSync,
@@ -364,7 +364,7 @@ describe('model:import', () => {
   });
 
   describe('a Hugging Face ONNX export dropped into an imported folder, served by v1', () => {
-    let app: NestExpressApplication;
+    let app: NestFastifyApplication;
     let modelDir: string;
     const golden = TORCH_GOLDEN;
 

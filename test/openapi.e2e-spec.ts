@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import request from 'supertest';
 import { startApp } from './support/app.js';
@@ -10,7 +10,7 @@ interface OpenApiDocument {
 }
 
 describe('OpenAPI document and Swagger UI', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let doc: OpenApiDocument;
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  * v2 circuit breaker (fails fast, v1 unaffected, recovers by itself), /metrics, and the security defaults
  * (helmet headers, API keys, rate limit, CORS).
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,14 +22,14 @@ function sample(metrics: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-async function scrape(app: NestExpressApplication): Promise<string> {
+async function scrape(app: NestFastifyApplication): Promise<string> {
   const res = await request(app.getHttpServer()).get('/metrics').expect(200);
   return res.text;
 }
 
 describe('v2 under load and faults (TF Serving stand-in)', () => {
   let tfServing: StandInProcess;
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     tfServing = await StandInProcess.start();
@@ -169,7 +169,7 @@ describe('v2 under load and faults (TF Serving stand-in)', () => {
 });
 
 describe('/metrics', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     app = await startApp({ TF_SERVING_URL: 'http://127.0.0.1:9' });
@@ -235,7 +235,7 @@ describe('/metrics', () => {
 });
 
 describe('security defaults', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   afterEach(() => app.close());
 
@@ -301,5 +301,23 @@ describe('security defaults', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     await request(server).get('/health/ready').expect(200);
     await request(server).get('/metrics').expect(200);
+  });
+
+  it('should key the rate limit on the client X-Forwarded-For names only when TRUST_PROXY_HOPS trusts the proxy', async () => {
+    const limits = { TF_SERVING_URL: 'http://127.0.0.1:9', RATE_LIMIT: '1', RATE_LIMIT_WINDOW_MS: '60000' };
+    const send = (server: unknown, client: string) =>
+      request(server as never)
+        .post(V1)
+        .set('X-Forwarded-For', client)
+        .send({ sentence: 'fine' });
+    app = await startApp({ ...limits, TRUST_PROXY_HOPS: '1' });
+    await send(app.getHttpServer(), '203.0.113.1').expect(200);
+    await send(app.getHttpServer(), '203.0.113.2').expect(200);
+    await send(app.getHttpServer(), '203.0.113.1').expect(429);
+    await app.close();
+    // Untrusted: the header is ignored and every request is the proxy's own address.
+    app = await startApp(limits);
+    await send(app.getHttpServer(), '203.0.113.1').expect(200);
+    await send(app.getHttpServer(), '203.0.113.2').expect(429);
   });
 });

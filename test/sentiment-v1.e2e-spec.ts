@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { type BertTokenizer, TOKENIZER, softmax } from '../src/model/index.js';
 import { startApp } from './support/app.js';
@@ -10,7 +10,7 @@ const golden = TORCH_GOLDEN;
 const LABELS = ['NEGATIVE', 'POSITIVE'];
 
 describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     app = await startApp();
@@ -131,9 +131,16 @@ describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {
           request(served.getHttpServer()).post(`${ROUTE}/batch`).send({ sentences }).expect(200),
         ),
       );
-      expect(fast.body).toEqual(slow.body);
+      expect(fast!.body).toEqual(slow!.body);
     } finally {
       await reference.close();
+    }
+  });
+
+  it('should route a trailing slash and any letter case to the same endpoint, as the Express version did', async () => {
+    for (const path of [`${ROUTE}/`, ROUTE.toUpperCase(), `${ROUTE}?debug=1`]) {
+      const res = await request(app.getHttpServer()).post(path).send({ sentence: 'this is a bad example' }).expect(200);
+      expect(res.body).toMatchObject({ sentiment: 'NEGATIVE' });
     }
   });
 });

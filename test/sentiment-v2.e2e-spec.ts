@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { TfServingStrategy } from '../src/inference/index.js';
 import { startApp } from './support/app.js';
@@ -12,7 +12,7 @@ const golden = TORCH_GOLDEN.cases;
 
 describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedModel in tfjs)', () => {
   let tfServing: StandInProcess;
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     tfServing = await StandInProcess.start();
@@ -118,7 +118,7 @@ describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedM
 
 describe('v2 when TF Serving is down, loading or unloaded', () => {
   let tfServing: StandInProcess;
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     // Long enough to outlast the app's start-up (ONNX workers warm up before it is ready).

@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { startApp } from './support/app.js';
 import { rawRequest } from './support/raw-request.js';
@@ -164,7 +164,7 @@ const CASES: Case[] = [
 ];
 
 describe('bad input on v1 (4xx JSON errors, service stays healthy)', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
 
   beforeAll(async () => {
     app = await startApp({ MAX_SENTENCE_LENGTH: '50', MAX_BATCH_SIZE: '3', BODY_LIMIT: '2kb' });

@@ -6,7 +6,7 @@ import { ConfigValidationError, loadConfig } from './app.config.js';
 describe('loadConfig', () => {
   it('should apply the documented defaults to an empty environment', () => {
     const config = loadConfig({});
-    expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: '1mb', docs: true });
+    expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: 1024 * 1024, docs: true });
     expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined, tokenizerFastPath: true });
     expect(config.limits).toEqual({ maxSentenceLength: 2000, maxBatchSize: 64 });
     expect(config.onnx).toEqual({

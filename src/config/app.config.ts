@@ -45,7 +45,11 @@ export const envSchema = z.object({
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size such as 1048576, 512kb or 1mb')
-    .default('1mb'),
+    .default('1mb')
+    .transform((size) => {
+      const [, amount, unit] = /^(\d+)(b|kb|mb)?$/i.exec(size)!;
+      return Number(amount) * ({ kb: 1024, mb: 1024 * 1024 }[unit?.toLowerCase() ?? ''] ?? 1);
+    }),
   /**
    * On SIGTERM, how long readiness answers 503 before the server stops taking requests (ms), so load balancers
    * stop routing to this pod first.
@@ -137,7 +141,7 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface AppConfig {
-  readonly server: { readonly port: number; readonly host: string; readonly bodyLimit: string; readonly docs: boolean };
+  readonly server: { readonly port: number; readonly host: string; readonly bodyLimit: number; readonly docs: boolean };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly model: { readonly dir: string; readonly version: string | undefined; readonly tokenizerFastPath: boolean };
   readonly onnx: {

@@ -1,4 +1,4 @@
-export * from './http-metrics.middleware.js';
+export * from './http-metrics.hook.js';
 export * from './metrics.controller.js';
 export * from './metrics.module.js';
 export * from './metrics.service.js';

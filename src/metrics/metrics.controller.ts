@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, NotFoundException, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { Auth } from '../security/auth-scope.decorator.js';
 import { MetricsService } from './metrics.service.js';
@@ -18,11 +18,11 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format); off with METRICS_ENABLED=false' })
   @ApiOkResponse({ description: 'Prometheus text format', content: { 'text/plain': {} } })
-  async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
+  async scrape(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     if (!this.config.metrics.enabled) {
       throw new NotFoundException(`no route GET /metrics (METRICS_ENABLED=false)`);
     }
-    res.setHeader('Content-Type', this.metrics.contentType);
+    res.header('Content-Type', this.metrics.contentType);
     return this.metrics.render();
   }
 }

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { MESSAGES } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
@@ -9,7 +9,7 @@ import { AUTH_SCOPE, type AuthScope } from './auth-scope.decorator.js';
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /** The key a request carries: `Authorization: Bearer <key>`, or `X-API-Key: <key>`. */
-function presentedKey(req: Request): string | undefined {
+function presentedKey(req: FastifyRequest): string | undefined {
   const authorization = req.headers.authorization;
   const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
   const header = req.headers['x-api-key'];
@@ -44,10 +44,10 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
     const http = context.switchToHttp();
-    const key = presentedKey(http.getRequest<Request>());
-    const res = http.getResponse<Response>();
+    const key = presentedKey(http.getRequest<FastifyRequest>());
+    const res = http.getResponse<FastifyReply>();
     if (key === undefined) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.header('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException(MESSAGES.API_KEY_REQUIRED);
     }
     const presented = digest(key);
@@ -56,7 +56,7 @@ export class ApiKeyGuard implements CanActivate {
       match = timingSafeEqual(presented, known) || match;
     }
     if (!match) {
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      res.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new UnauthorizedException(MESSAGES.API_KEY_INVALID);
     }
     return true;

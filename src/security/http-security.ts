@@ -1,22 +1,25 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/index.js';
 
 /**
  * HTTP hardening applied before any route: helmet's security headers (a strict CSP, except on the Swagger UI
- * page, which needs its own inline bootstrap), CORS only for configured origins, and how many proxies' client
- * addresses to trust.
+ * pages, which need their own inline bootstrap) and CORS only for configured origins. Which proxies' client
+ * addresses to trust is a Fastify option (createHttpAdapter).
  */
-export function applyHttpSecurity(app: NestExpressApplication, config: AppConfig, docsPath: string): void {
+export function applyHttpSecurity(app: NestFastifyApplication, config: AppConfig, docsPath: string): void {
+  // Built once: helmet's middleware works on Node's request and response, which Fastify's hooks expose as .raw.
   const strict = helmet();
   const docs = helmet({ contentSecurityPolicy: false });
-  app.use((req: { path: string }, res: unknown, next: (error?: unknown) => void) =>
-    (req.path === `/${docsPath}` || req.path.startsWith(`/${docsPath}/`) ? docs : strict)(
-      req as never,
-      res as never,
-      next,
-    ),
-  );
+  const docsUrl = new RegExp(`^/${docsPath}(?:[/?]|$)`);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (req, reply, done) => {
+      (docsUrl.test(req.url) ? docs : strict)(req.raw, reply.raw, (error?: unknown) =>
+        done(error instanceof Error ? error : undefined),
+      );
+    });
   const origins = config.security.corsOrigins;
   if (origins.length > 0) {
     app.enableCors({
@@ -26,8 +29,5 @@ export function applyHttpSecurity(app: NestExpressApplication, config: AppConfig
       exposedHeaders: ['X-Request-Id', 'X-Model-Name', 'X-Model-Version', 'X-Inference-Backend', 'Retry-After'],
       maxAge: 600,
     });
-  }
-  if (config.security.trustProxyHops > 0) {
-    app.set('trust proxy', config.security.trustProxyHops);
   }
 }

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { MESSAGES } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
@@ -33,24 +33,24 @@ export class RateLimitGuard implements CanActivate {
       return true;
     }
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<FastifyRequest>();
+    const res = http.getResponse<FastifyReply>();
     const limit = this.config.security.rateLimit.limit;
     try {
-      const state = await this.limiter.consume(req.ip ?? req.socket.remoteAddress ?? 'unknown');
-      res.setHeader('RateLimit-Limit', String(limit));
-      res.setHeader('RateLimit-Remaining', String(state.remainingPoints));
-      res.setHeader('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
+      const state = await this.limiter.consume(req.ip);
+      res.header('RateLimit-Limit', String(limit));
+      res.header('RateLimit-Remaining', String(state.remainingPoints));
+      res.header('RateLimit-Reset', String(Math.ceil(state.msBeforeNext / 1000)));
       return true;
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) {
         throw error;
       }
       const seconds = String(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-      res.setHeader('Retry-After', seconds);
-      res.setHeader('RateLimit-Limit', String(limit));
-      res.setHeader('RateLimit-Remaining', '0');
-      res.setHeader('RateLimit-Reset', seconds);
+      res.header('Retry-After', seconds);
+      res.header('RateLimit-Limit', String(limit));
+      res.header('RateLimit-Remaining', '0');
+      res.header('RateLimit-Reset', seconds);
       throw new HttpException(MESSAGES.RATE_LIMITED, HttpStatus.TOO_MANY_REQUESTS);
     }
   }

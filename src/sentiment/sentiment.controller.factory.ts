@@ -14,7 +14,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestSignal } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import type { ServedModel } from '../inference/index.js';
@@ -51,11 +51,11 @@ const MODEL_HEADERS = {
   },
 };
 
-function setModelHeaders(res: Response, model: ServedModel, truncated: number): void {
-  res.setHeader('X-Model-Name', model.name);
-  res.setHeader('X-Model-Version', model.version);
-  res.setHeader('X-Inference-Backend', model.backend);
-  res.setHeader('X-Truncated-Count', String(truncated));
+function setModelHeaders(res: FastifyReply, model: ServedModel, truncated: number): void {
+  res.header('X-Model-Name', model.name);
+  res.header('X-Model-Version', model.version);
+  res.header('X-Inference-Backend', model.backend);
+  res.header('X-Truncated-Count', String(truncated));
 }
 
 const errors = (notReady: string, remote: boolean) => [
@@ -124,12 +124,12 @@ export function createSentimentController(options: SentimentControllerOptions): 
     @apply(errors(notReady, options.remote ?? false))
     async classify(
       @Body() body: SentimentRequestDto,
-      @Req() req: Request,
-      @Res({ passthrough: true }) res: Response,
+      @Req() req: FastifyRequest,
+      @Res({ passthrough: true }) res: FastifyReply,
     ): Promise<SentimentResponseDto> {
       const { predictions, model, truncated } = await this.service.classify(
         [body.sentence],
-        requestSignal(req, res, this.config.requests.timeoutMs),
+        requestSignal(req.raw, res.raw, this.config.requests.timeoutMs),
       );
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       const [prediction] = predictions;
@@ -147,12 +147,12 @@ export function createSentimentController(options: SentimentControllerOptions): 
     @apply(errors(notReady, options.remote ?? false))
     async classifyBatch(
       @Body() body: SentimentBatchRequestDto,
-      @Req() req: Request,
-      @Res({ passthrough: true }) res: Response,
+      @Req() req: FastifyRequest,
+      @Res({ passthrough: true }) res: FastifyReply,
     ): Promise<SentimentBatchResponseDto> {
       const { predictions, model, truncated } = await this.service.classify(
         body.sentences,
-        requestSignal(req, res, this.config.requests.timeoutMs),
+        requestSignal(req.raw, res.raw, this.config.requests.timeoutMs),
       );
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       return {

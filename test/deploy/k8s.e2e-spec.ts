@@ -3,7 +3,7 @@
  * say about the app (port, probe paths, environment variables, model location, TF Serving URL) is what the app
  * and the repository really have.
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
@@ -187,7 +187,7 @@ describe('k8s/ manifests', () => {
   });
 
   describe('probes against the real app', () => {
-    let app: NestExpressApplication;
+    let app: NestFastifyApplication;
     beforeAll(async () => {
       app = await startApp();
     });

@@ -6,6 +6,7 @@ export const MESSAGES = {
   JSON_TOO_DEEP: (depth: number) => `the request body is nested deeper than ${depth} levels`,
   PROPERTY_FORBIDDEN: (key: string) => `property ${key} should not exist`,
   MALFORMED_HTTP: 'the request is not valid HTTP/1.1',
+  MALFORMED_URL: 'the request URL is not valid (a percent-encoding that does not decode)',
   BODY_TOO_LARGE: (limit: string) => `the request body is larger than the ${limit} limit`,
   UNSUPPORTED_MEDIA_TYPE: (got: string | undefined) =>
     `Content-Type must be application/json${got ? `, got ${got}` : ' (none was sent)'}`,

@@ -4,13 +4,14 @@ import {
   type ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
   NotFoundException,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorKind, MESSAGES } from '../errors/index.js';
-import { requestId } from '../logging/request-id.js';
 
 /** Body of every error response. */
 export interface ErrorBody {
@@ -47,43 +48,45 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   deadline_exceeded: HttpStatus.GATEWAY_TIMEOUT,
 };
 
-/** Errors raised by Express' body parser before Nest sees the request (they carry `type` and `status`). */
-interface BodyParserError {
-  type: string;
-  status: number;
-  limit?: number;
+/** Fastify's own request errors (body parsing, content type), as Nest hands them over: the cause of an HttpException. */
+interface FastifyError {
+  code: string;
+  statusCode: number;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
+function isFastifyError(error: unknown): error is FastifyError {
   return (
     typeof error === 'object' &&
     error !== null &&
-    typeof (error as BodyParserError).type === 'string' &&
-    typeof (error as BodyParserError).status === 'number'
+    typeof (error as FastifyError).code === 'string' &&
+    (error as FastifyError).code.startsWith('FST_') &&
+    typeof (error as FastifyError).statusCode === 'number'
   );
 }
 
 /**
  * The one place errors become HTTP: domain errors by kind, Nest's HTTP exceptions as they are (validation
- * failures keep every message in `details`), body-parser failures as 400/413/415, anything else as a 500 with
+ * failures keep every message in `details`), Fastify's body failures as 400/413/415, anything else as a 500 with
  * no internals. Every body has the same shape and the request id.
  */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request & { id?: unknown }>();
-    const res = ctx.getResponse<Response>();
-    const id = requestId(req, res);
+    const req = ctx.getRequest<FastifyRequest>();
+    const res = ctx.getResponse<FastifyReply>();
+    const id = req.id;
     const mapped = this.map(exception, req);
     if (mapped.status >= 500) {
       this.logger.error({
         msg: 'request failed',
         status: mapped.status,
         method: req.method,
-        url: req.originalUrl,
+        url: req.url,
         reqId: id,
         err:
           exception instanceof Error
@@ -91,11 +94,11 @@ export class GlobalExceptionFilter implements ExceptionFilter {
             : exception,
       });
     }
-    if (res.headersSent) {
+    if (res.sent || res.raw.headersSent) {
       return;
     }
     if (mapped.raw) {
-      res.status(mapped.status).json(mapped.raw);
+      void res.status(mapped.status).send(mapped.raw);
       return;
     }
     const body: ErrorBody = {
@@ -105,13 +108,13 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       ...(mapped.details && mapped.details.length > 1 ? { details: mapped.details } : {}),
       requestId: id,
     };
-    for (const [name, value] of Object.entries(mapped.headers ?? {})) {
-      res.setHeader(name, value);
-    }
-    res.status(mapped.status).json(body);
+    void res
+      .headers(mapped.headers ?? {})
+      .status(mapped.status)
+      .send(body);
   }
 
-  private map(exception: unknown, req: Request): Mapped {
+  private map(exception: unknown, req: FastifyRequest): Mapped {
     if (exception instanceof DomainError) {
       const status = DOMAIN_STATUS[exception.kind];
       const retryAfter = 'retryAfterSeconds' in exception ? exception.retryAfterSeconds : undefined;
@@ -121,10 +124,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         ...(typeof retryAfter === 'number' ? { headers: { 'Retry-After': String(retryAfter) } } : {}),
       };
     }
-    // Nest wraps Express body-parser failures in an HttpException whose cause is the original error.
-    const parserError = exception instanceof HttpException ? exception.cause : exception;
-    if (isBodyParserError(parserError)) {
-      return this.fromBodyParser(parserError, req);
+    // Nest wraps Fastify's request errors in an HttpException whose cause is the original error.
+    const fastifyError = exception instanceof HttpException ? exception.cause : exception;
+    if (isFastifyError(fastifyError)) {
+      return this.fromFastify(fastifyError, req);
     }
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception, req);
@@ -132,7 +135,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: MESSAGES.INTERNAL };
   }
 
-  private fromHttpException(exception: HttpException, req: Request): Mapped {
+  private fromHttpException(exception: HttpException, req: FastifyRequest): Mapped {
     const status = exception.getStatus();
     const response = exception.getResponse();
     if (isHealthCheckResult(response)) {
@@ -143,7 +146,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       typeof response === 'object' &&
       /^Cannot /.test(String((response as { message?: unknown }).message))
     ) {
-      return { status, message: MESSAGES.ROUTE_NOT_FOUND(req.method, req.path) };
+      return { status, message: MESSAGES.ROUTE_NOT_FOUND(req.method, req.url.split('?')[0]!) };
     }
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const details = Array.isArray(raw) ? raw.map(String) : undefined;
@@ -151,24 +154,24 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     return { status, message, ...(details ? { details } : {}) };
   }
 
-  private fromBodyParser(error: BodyParserError, req: Request): Mapped {
-    switch (error.type) {
-      case 'entity.parse.failed':
+  private fromFastify(error: FastifyError, req: FastifyRequest): Mapped {
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { status: HttpStatus.BAD_REQUEST, message: MESSAGES.MALFORMED_JSON };
-      case 'entity.too.large':
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return {
           status: HttpStatus.PAYLOAD_TOO_LARGE,
-          message: MESSAGES.BODY_TOO_LARGE(`${error.limit ?? '?'} bytes`),
+          message: MESSAGES.BODY_TOO_LARGE(`${this.config.server.bodyLimit} bytes`),
         };
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return {
           status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
           message: MESSAGES.UNSUPPORTED_MEDIA_TYPE(req.headers['content-type']),
         };
       default:
-        return error.status >= 400 && error.status < 500
-          ? { status: error.status, message: `the request body could not be read (${error.type})` }
+        return error.statusCode >= 400 && error.statusCode < 500
+          ? { status: error.statusCode, message: `the request could not be read (${error.code})` }
           : { status: HttpStatus.INTERNAL_SERVER_ERROR, message: MESSAGES.INTERNAL };
     }
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 
@@ -29,15 +29,14 @@ export class HttpDrain implements OnModuleDestroy {
     });
   }
 
-  /** Express middleware: counts requests in progress; while draining, asks clients to close the connection. */
-  readonly middleware = (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+  /** Called as each request arrives: counts it until its response closes; while draining, asks to close. */
+  track(res: ServerResponse): void {
     this.responses.add(res);
     res.once('close', () => this.responses.delete(res));
     if (this.draining) {
       res.setHeader('Connection', 'close');
     }
-    next();
-  };
+  }
 
   onModuleDestroy(): void {
     this.draining = true;

@@ -1,6 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import type { Server } from 'node:http';
+import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { MESSAGES } from '../errors/index.js';
@@ -25,49 +24,67 @@ function deeperThan(value: unknown, maxDepth: number): boolean {
   return false;
 }
 
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** `application/json` or `application/<anything>+json`, parameters (charset) allowed. */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/** A charset parameter other than UTF-8 (JSON is UTF-8, RFC 8259). */
+const OTHER_CHARSET = /;\s*charset\s*=\s*(?!"?utf-?8"?\s*(?:;|$))/i;
+
 /**
- * Checks a parsed JSON body before validation:
+ * A Fastify preValidation hook: checks a request and its parsed JSON body before Nest validates it:
+ * - a POST/PUT/PATCH that does not say its body is JSON (in UTF-8) → 415 (with a body of another type Fastify has already
+ *   answered 415; this catches the ones with no body or no Content-Type), not a confusing validation error;
  * - nested deeper than MAX_JSON_DEPTH → 400 (class-transformer recurses, and 10,000 levels overflow its stack);
  * - an object key named like a member of Object.prototype (`toString`, `constructor`, `__proto__`, ...) → 400:
  *   class-transformer drops such keys silently, so the unknown-field check would never see them, and no request
  *   field has such a name.
  */
-export function checkJsonBody(req: Request, _res: Response, next: NextFunction): void {
+export function checkJsonBody(req: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
+  const type = req.headers['content-type'];
+  if (BODY_METHODS.has(req.method) && (type === undefined || !JSON_MEDIA_TYPE.test(type) || OTHER_CHARSET.test(type))) {
+    done(new UnsupportedMediaTypeException(MESSAGES.UNSUPPORTED_MEDIA_TYPE(type)));
+    return;
+  }
   const body: unknown = req.body;
+  if (body !== undefined && (typeof body !== 'object' || body === null)) {
+    // Only an object or an array is a request (as Express's strict JSON parser had it).
+    done(new BadRequestException(MESSAGES.MALFORMED_JSON));
+    return;
+  }
   if (deeperThan(body, MAX_JSON_DEPTH)) {
-    next(new BadRequestException(MESSAGES.JSON_TOO_DEEP(MAX_JSON_DEPTH)));
+    done(new BadRequestException(MESSAGES.JSON_TOO_DEEP(MAX_JSON_DEPTH)));
     return;
   }
   if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
     const key = Object.keys(body).find((name) => name === '__proto__' || name in Object.prototype);
     if (key !== undefined) {
-      next(new BadRequestException(MESSAGES.PROPERTY_FORBIDDEN(key)));
+      done(new BadRequestException(MESSAGES.PROPERTY_FORBIDDEN(key)));
       return;
     }
   }
-  next();
+  done();
 }
 
 /**
- * Requests Node's HTTP parser rejects (bad request line, header overflow, conflicting Content-Length) never reach
- * the app; without this they get a bare status line. They get the same JSON error shape as everything else.
+ * Fastify's clientErrorHandler. Requests Node's HTTP parser rejects (bad request line, header overflow,
+ * conflicting Content-Length) never reach the app; they get the same JSON error shape as everything else.
  */
-export function answerClientErrorsAsJson(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({
-      statusCode: status,
-      error: STATUS_CODES[status],
-      message: MESSAGES.MALFORMED_HTTP,
-      requestId: '',
-    });
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({
+    statusCode: status,
+    error: STATUS_CODES[status],
+    message: MESSAGES.MALFORMED_HTTP,
+    requestId: '',
   });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

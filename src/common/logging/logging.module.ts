@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { requestId } from './request-id.js';
@@ -10,6 +10,8 @@ import { requestId } from './request-id.js';
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
+        // Every route; '*path' is the pattern Nest's Fastify adapter hands to middie as a catch-all.
+        forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.log.level,
           genReqId: requestId,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -7,17 +7,16 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /**
- * The request's id: kept if already assigned, else the caller's `X-Request-Id` if valid, else a new UUID.
- * Echoed in the response header. Runs first in the middleware chain (before body parsing) so that even a
- * body the parser rejects gets an id.
+ * The request's id: kept if already assigned, else the caller's `X-Request-Id` if valid, else a new UUID. Fastify
+ * asks for it as the request arrives (its genReqId option), so every log line and error body, even for a body the
+ * parser rejects, carries the same id; the response echoes it in X-Request-Id.
  */
-export function requestId(req: IncomingMessage & { id?: unknown }, res: ServerResponse): string {
+export function requestId(req: IncomingMessage & { id?: unknown }): string {
   if (typeof req.id === 'string') {
     return req.id;
   }
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && VALID_REQUEST_ID.test(given) ? given : randomUUID();
   req.id = id;
-  res.setHeader(REQUEST_ID_HEADER, id);
   return id;
 }
