@@ -8,7 +8,8 @@
  *  - the peer: a minimal server around a transformers.js text-classification pipeline on the same model files;
  *  - this service (node dist/main.js), v1, at concurrency 1, 16 and 64, with batching on and off; cold start and
  *    peak RSS; the median single-request latency (sequential, precise timing);
- *  - Express vs Fastify: a minimal Nest app with one validated POST route on each adapter;
+ *  - Express vs Fastify: a minimal Nest app with one validated POST route on each adapter (the service uses
+ *    Fastify); server CPU per request for every HTTP server measured;
  *  - v2 against the TF-Serving protocol stand-in, and the stand-in's own cost;
  *  - a larger BERT (4 layers, 256 hidden, random weights generated here, not committed), batching on and off.
  *
@@ -148,7 +149,16 @@ async function service(
       const results: LoadResult[] = [];
       for (const connections of concurrency) {
         log(`${name}: ${connections} connections`);
-        results.push(await load({ url: r.url, path: route, bodies: BODIES, connections, seconds: SECONDS }));
+        results.push(
+          await load({
+            url: r.url,
+            path: route,
+            bodies: BODIES,
+            connections,
+            seconds: SECONDS,
+            serverCpuMs: () => r.cpuMs(),
+          }),
+        );
       }
       return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
     },
@@ -338,7 +348,15 @@ async function main(): Promise<void> {
     for (const adapter of ['express', 'fastify']) {
       framework[adapter] = await withProcess(
         start(`nest-${adapter}`, NODE, [nestMinimal], { ADAPTER: adapter }, null),
-        (r) => load({ url: r.url, path: '/classify', bodies: BODIES, connections: 64, seconds: SECONDS }),
+        (r) =>
+          load({
+            url: r.url,
+            path: '/classify',
+            bodies: BODIES,
+            connections: 64,
+            seconds: SECONDS,
+            serverCpuMs: () => r.cpuMs(),
+          }),
       );
     }
 
@@ -357,7 +375,16 @@ async function main(): Promise<void> {
         const results: LoadResult[] = [];
         for (const connections of CONCURRENCY) {
           log(`transformers.js: ${connections} connections`);
-          results.push(await load({ url: r.url, path: '/', bodies: BODIES, connections, seconds: SECONDS }));
+          results.push(
+            await load({
+              url: r.url,
+              path: '/',
+              bodies: BODIES,
+              connections,
+              seconds: SECONDS,
+              serverCpuMs: () => r.cpuMs(),
+            }),
+          );
         }
         return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
       },
@@ -503,6 +530,7 @@ function writeReport(r: Results): void {
   const f0 = (x: number) => Math.round(x).toLocaleString('en-US');
   const f1 = (x: number) => x.toFixed(1);
   const f2 = (x: number) => x.toFixed(2);
+  const f3 = (x: number) => x.toFixed(3);
   const bestOnnx = r.ceilings.onnx.reduce((a, b) => (b.sentencesPerSecond > a.sentencesPerSecond ? b : a));
   const lower = Math.min(bestOnnx.sentencesPerSecond, r.ceilings.http.requestsPerSecond);
   const at = (run: ServiceRun, c: number) => run.load.find((l) => l.connections === c)!;
@@ -546,7 +574,7 @@ function writeReport(r: Results): void {
     run.load
       .map(
         (l) =>
-          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} |`,
+          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} | ${l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest)} |`,
       )
       .join('\n');
   const md = `# Benchmarks
@@ -577,8 +605,8 @@ ${table(r.ceilings.onnx)}
 
 ## This service (v1) and the transformers.js peer
 
-| server | connections | requests/s | p50 | p95 | p99 | errors |
-|---|---|---|---|---|---|---|
+| server | connections | requests/s | p50 | p95 | p99 | errors | server CPU per request (ms) |
+|---|---|---|---|---|---|---|---|
 ${row('service, batching on', r.batchingOn)}
 ${row('service, batching off', r.batchingOff)}
 ${row('transformers.js peer', r.peer)}
@@ -591,17 +619,23 @@ ${row('transformers.js peer', r.peer)}
 
 ## Express or Fastify
 
-A minimal Nest app (one POST route, the same ValidationPipe and DTO style, fixed answer), 64 connections:
+The service runs on Fastify. A minimal Nest app (one POST route, the same ValidationPipe and DTO style, fixed
+answer), 64 connections:
 ${Object.entries(r.framework)
-  .map(([adapter, l]) => `${adapter} ${f0(l.requestsPerSecond)} requests/s (p99 ${f1(l.p99)} ms)`)
+  .map(
+    ([adapter, l]) =>
+      `${adapter} ${f0(l.requestsPerSecond)} requests/s (p99 ${f1(l.p99)} ms, ${l.cpuMsPerRequest === null ? 'n/a' : f3(l.cpuMsPerRequest)} ms of CPU per request)`,
+  )
   .join('; ')}.
+Server CPU per request (all the server's threads, measured from /proc over the run) is the steadiest figure on a
+shared machine: it does not depend on how much CPU the load generator or a neighbour takes.
 
 Where the service's main thread spends its busy time at 64 connections (\`node --cpu-prof\`, self time by package):
 ${r.profile
   .slice(0, 12)
   .map((p) => `${p.owner} ${(100 * p.share).toFixed(1)}%`)
   .join(', ')}.
-The HTTP framework (Express and its router, body parser and helpers) takes
+The HTTP framework (Fastify, its router and middleware runner) takes
 **${(100 * r.profile.filter((p) => HTTP_FRAMEWORK.has(p.owner)).reduce((a, p) => a + p.share, 0)).toFixed(1)}%** of it: the most
 any framework could save on this service's main thread, however much faster it is on an empty route.
 

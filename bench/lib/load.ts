@@ -15,6 +15,8 @@ export interface LoadResult {
   readonly errors: number;
   readonly non2xx: number;
   readonly total: number;
+  /** The server's CPU time per completed request over the measured run (ms, all its threads), when known. */
+  readonly cpuMsPerRequest: number | null;
 }
 
 export interface LoadOptions {
@@ -24,6 +26,8 @@ export interface LoadOptions {
   readonly connections: number;
   readonly seconds: number;
   readonly warmUpSeconds?: number;
+  /** The server's CPU time so far (ms), read before and after the measured run. */
+  readonly serverCpuMs?: () => number | null;
 }
 
 function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
@@ -47,7 +51,10 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     await run(options, options.warmUpSeconds ?? 2);
   }
   // With skipAggregateResult, autocannon returns its raw counters and the encoded latency histogram.
-  const raw = (await run(options, options.seconds)) as unknown as {
+  const cpuBefore = options.serverCpuMs?.() ?? null;
+  const measured = await run(options, options.seconds);
+  const cpuAfter = options.serverCpuMs?.() ?? null;
+  const raw = measured as unknown as {
     latencies: string;
     duration: number;
     totalCompletedRequests: number;
@@ -67,6 +74,10 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     errors: raw.errors + raw.timeouts,
     non2xx: raw.non2xx,
     total: raw.totalCompletedRequests,
+    cpuMsPerRequest:
+      cpuBefore !== null && cpuAfter !== null && raw.totalCompletedRequests > 0
+        ? (cpuAfter - cpuBefore) / raw.totalCompletedRequests
+        : null,
   };
   histogram.destroy();
   return result;

@@ -11,6 +11,8 @@ export interface Running {
   readonly coldStartMs: number;
   /** Peak resident memory so far (VmHWM, MB); Linux only, null elsewhere. */
   peakRssMb(): number | null;
+  /** CPU time the process has used so far, all threads (user + system, ms); Linux only, null elsewhere. */
+  cpuMs(): number | null;
   stop(): Promise<void>;
 }
 
@@ -20,6 +22,16 @@ export async function freePort(): Promise<number> {
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** utime + stime from /proc/<pid>/stat, in ms (clock ticks of 10 ms, the Linux default USER_HZ). */
+function cpuTime(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 function peakRss(pid: number | undefined): number | null {
@@ -86,6 +98,7 @@ export async function start(
     child,
     coldStartMs,
     peakRssMb: () => peakRss(child.pid),
+    cpuMs: () => cpuTime(child.pid),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
