@@ -38,7 +38,7 @@ import { REPO_ROOT } from '../tools/common/sst2.js';
 import { encodeSafetensors } from '../tools/export/safetensors.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
-import { type Running, start } from './lib/processes.js';
+import { type Running, serviceArgs, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
 import { chart } from './lib/svg-chart.js';
 
@@ -143,7 +143,7 @@ async function service(
   concurrency: readonly number[] = CONCURRENCY,
 ): Promise<ServiceRun> {
   return withProcess(
-    start(name, NODE, ['dist/main.js'], { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
+    start(name, NODE, serviceArgs(), { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
     async (r) => {
       const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
       const results: LoadResult[] = [];
@@ -174,7 +174,7 @@ async function profileService(work: string): Promise<{ owner: string; share: num
   const running = start(
     'service v1 (profiled)',
     NODE,
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/main.js'],
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serviceArgs()],
     { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
     '/health/ready',
   );

@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { ConfigValidationError, loadConfig } from './config/index.js';
 import { configureApp, createHttpAdapter } from './configure-app.js';
+import { applyHeapGrowingPercent } from './common/system/v8-heap.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -17,6 +18,7 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  applyHeapGrowingPercent(config.memory.heapGrowingPercent);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {
     bufferLogs: true,
     // Request bodies are parsed by the JSON-only parser configureApp installs.

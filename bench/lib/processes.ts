@@ -16,6 +16,12 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Arguments after `node` of the production command, package.json's `start:prod` (V8 flags, then dist/main.js). */
+export function serviceArgs(): string[] {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts['start:prod']!.split(' ').slice(1);
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

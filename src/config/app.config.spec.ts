@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxPadding: 0.5,
     });
     expect(config.log.level).toBe('info');
+    expect(config.memory).toEqual({ heapGrowingPercent: 100 });
   });
 
   it('should coerce numbers and booleans from strings', () => {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/index.js';
 import { outOfSync, readVersions } from '../../tools/release/sync-versions.js';
 import { REPO_ROOT } from '../support/app.js';
+import { SERVICE_COMMAND } from '../support/service-process.js';
 
 interface ComposeService {
   image: string;
@@ -114,7 +115,9 @@ describe('Dockerfile', () => {
 
   it('should run as a non-root user, with node as PID 1 and a HEALTHCHECK on the liveness path', () => {
     expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(SERVICE_COMMAND);
+    expect(SERVICE_COMMAND).toEqual(['node', '--max-semi-space-size=4', 'dist/main.js']);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health\/live/m);
     expect(runtime).not.toMatch(/^(ENTRYPOINT|CMD) .*npm/m);
   });

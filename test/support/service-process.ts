@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from './app.js';
@@ -28,9 +29,14 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** `node dist/main.js` as the container runs it, with `env` on top of a minimal environment. */
+/** The production command, package.json's `start:prod` (`node <V8 flags> dist/main.js`); the Dockerfile's CMD. */
+export const SERVICE_COMMAND = (
+  JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts['start:prod']!.split(' ');
+
+/** The service as the container runs it (SERVICE_COMMAND), with `env` on top of a minimal environment. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, SERVICE_COMMAND.slice(1), {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -49,7 +49,7 @@ export class OnnxSession {
   }
 
   /** A session over model bytes already read (`source` names them in errors). */
-  static async fromBytes(bytes: Uint8Array, source: string, options: OnnxSessionOptions): Promise<OnnxSession> {
+  private static async fromBytes(bytes: Uint8Array, source: string, options: OnnxSessionOptions): Promise<OnnxSession> {
     const modelPath = source;
     const session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,13 +65,14 @@ export class OnnxWorkerPool implements OnnxRunner {
 
   static async create(modelPath: string, workers: number, options: OnnxSessionOptions): Promise<OnnxWorkerPool> {
     const entry = workerEntry();
-    // Read once here: every worker (and any replacement) gets the same bytes.
-    const modelBytes = await readFile(modelPath);
+    // Each worker reads the file itself: bytes handed over in workerData would stay alive for the worker's life, a
+    // copy per worker plus the main thread's (three copies of model.onnx with two workers, besides the sessions').
+    await access(modelPath, constants.R_OK);
     let info: { inputNames: string[]; numLabels: number | null } | null = null;
     const spawn = () =>
       new Promise<{ worker: Worker }>((resolve, reject) => {
         const worker = new Worker(entry, {
-          workerData: { modelBytes, modelPath, options },
+          workerData: { modelPath, options },
           // A worker only moves ids and logits: a small JavaScript heap is enough (ONNX Runtime's memory is native).
           resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
         });

@@ -8,8 +8,7 @@ import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
 import { OnnxSession, type OnnxSessionOptions } from './onnx-session.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.protocol.js';
 
-const { modelBytes, modelPath, options } = workerData as {
-  modelBytes: Uint8Array;
+const { modelPath, options } = workerData as {
   modelPath: string;
   options: OnnxSessionOptions;
 };
@@ -20,7 +19,7 @@ if (port === null) {
 const reply = (message: WorkerReply) => port.postMessage(message);
 
 try {
-  const session = await OnnxSession.fromBytes(modelBytes, modelPath, options);
+  const session = await OnnxSession.create(modelPath, options);
   port.on('message', (request: WorkerRequest) => {
     const batch: TokenizedBatch = { ...request.batch, lengths: [], truncated: [] };
     session.run(batch).then(
