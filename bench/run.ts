@@ -141,9 +141,10 @@ async function service(
   env: Record<string, string>,
   route = ROUTE_V1,
   concurrency: readonly number[] = CONCURRENCY,
+  args: readonly string[] = serviceArgs(),
 ): Promise<ServiceRun> {
   return withProcess(
-    start(name, NODE, serviceArgs(), { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
+    start(name, NODE, [...args], { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
     async (r) => {
       const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
       const results: LoadResult[] = [];
@@ -394,6 +395,14 @@ async function main(): Promise<void> {
     log('service v1 main-thread profile');
     const profile = await profileService(work);
     const batchingOff = await service('service v1 (batching off)', { BATCHING_ENABLED: 'false' });
+    // The memory settings' price: the same service with V8's own heap sizing (no flags, V8's growing factor).
+    const v8Defaults = await service(
+      'service v1 (V8 heap defaults)',
+      { BATCHING_ENABLED: 'true', HEAP_GROWING_PERCENT: '0' },
+      ROUTE_V1,
+      [64],
+      ['dist/main.js'],
+    );
 
     log('v2 against the TF Serving protocol stand-in');
     const standIn = await startStandIn();
@@ -447,6 +456,7 @@ async function main(): Promise<void> {
       peer,
       batchingOn,
       batchingOff,
+      v8Defaults,
       v2: v2Result,
       larger,
     };
@@ -502,6 +512,7 @@ type Results = {
   peer: ServiceRun;
   batchingOn: ServiceRun;
   batchingOff: ServiceRun;
+  v8Defaults: ServiceRun;
   v2: { service: LoadResult; standIn: LoadResult } | null;
   larger: { onnx: CeilingRow[]; on: LoadResult; off: LoadResult } | null;
 };
@@ -609,13 +620,19 @@ ${table(r.ceilings.onnx)}
 |---|---|---|---|---|---|---|---|
 ${row('service, batching on', r.batchingOn)}
 ${row('service, batching off', r.batchingOff)}
+${row('service, V8 heap defaults', r.v8Defaults)}
 ${row('transformers.js peer', r.peer)}
 
 | server | cold start to ready | peak RSS | single request, median (p99), sequential |
 |---|---|---|---|
 | service, batching on | ${f0(r.batchingOn.coldStartMs)} ms | ${f0(r.batchingOn.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOn.sequential.p50)} (${f2(r.batchingOn.sequential.p99)}) |
 | service, batching off | ${f0(r.batchingOff.coldStartMs)} ms | ${f0(r.batchingOff.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOff.sequential.p50)} (${f2(r.batchingOff.sequential.p99)}) |
+| service, V8 heap defaults | ${f0(r.v8Defaults.coldStartMs)} ms | ${f0(r.v8Defaults.peakRssMb ?? Number.NaN)} MB | ${f2(r.v8Defaults.sequential.p50)} (${f2(r.v8Defaults.sequential.p99)}) |
 | transformers.js peer | ${f0(r.peer.coldStartMs)} ms | ${f0(r.peer.peakRssMb ?? Number.NaN)} MB | ${f2(r.peer.sequential.p50)} (${f2(r.peer.sequential.p99)}) |
+
+"Service" runs package.json's \`start:prod\` (V8 flags \`${serviceArgs().slice(0, -1).join(' ')}\`) with
+HEAP_GROWING_PERCENT=100; "V8 heap defaults" is \`node dist/main.js\` with HEAP_GROWING_PERCENT=0, measured only at 64
+connections: what the memory settings cost in CPU and save in RSS.
 
 ## Express or Fastify
 

@@ -117,7 +117,7 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
     const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
     expect(JSON.parse(cmd ?? 'null')).toEqual(SERVICE_COMMAND);
-    expect(SERVICE_COMMAND).toEqual(['node', '--max-semi-space-size=4', 'dist/main.js']);
+    expect(SERVICE_COMMAND).toEqual(['node', '--max-semi-space-size=8', '--initial-old-space-size=32', 'dist/main.js']);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health\/live/m);
     expect(runtime).not.toMatch(/^(ENTRYPOINT|CMD) .*npm/m);
   });
