@@ -27,9 +27,11 @@ RUN node tools/docker/prune-node-modules.mjs node_modules "$([ "$TARGETARCH" = a
 
 # ---- runtime: production dependencies, compiled code and the bundled model; nothing else ----
 FROM ${NODE_IMAGE} AS runtime
+# MALLOC_ARENA_MAX as in package.json's start:prod (fewer glibc malloc arenas across the worker threads: less RSS).
 ENV NODE_ENV=production \
     PORT=5001 \
-    MODEL_DIR=/app/models/sentiment_analysis
+    MODEL_DIR=/app/models/sentiment_analysis \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

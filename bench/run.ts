@@ -38,7 +38,7 @@ import { REPO_ROOT } from '../tools/common/sst2.js';
 import { encodeSafetensors } from '../tools/export/safetensors.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
-import { type Running, serviceArgs, start } from './lib/processes.js';
+import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
 import { chart } from './lib/svg-chart.js';
 
@@ -141,10 +141,16 @@ async function service(
   env: Record<string, string>,
   route = ROUTE_V1,
   concurrency: readonly number[] = CONCURRENCY,
-  args: readonly string[] = serviceArgs(),
+  command: { args: readonly string[]; env: Record<string, string> } = { args: serviceArgs(), env: serviceEnv() },
 ): Promise<ServiceRun> {
   return withProcess(
-    start(name, NODE, [...args], { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env }, '/health/ready'),
+    start(
+      name,
+      NODE,
+      [...command.args],
+      { ...command.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env },
+      '/health/ready',
+    ),
     async (r) => {
       const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
       const results: LoadResult[] = [];
@@ -176,7 +182,7 @@ async function profileService(work: string): Promise<{ owner: string; share: num
     'service v1 (profiled)',
     NODE,
     ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serviceArgs()],
-    { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
+    { ...serviceEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
     '/health/ready',
   );
   let child: Running['child'] | undefined;
@@ -395,13 +401,13 @@ async function main(): Promise<void> {
     log('service v1 main-thread profile');
     const profile = await profileService(work);
     const batchingOff = await service('service v1 (batching off)', { BATCHING_ENABLED: 'false' });
-    // The memory settings' price: the same service with V8's own heap sizing (no flags, V8's growing factor).
-    const v8Defaults = await service(
-      'service v1 (V8 heap defaults)',
+    // The memory settings' price: the same service with V8's and glibc's own memory defaults.
+    const memoryDefaults = await service(
+      'service v1 (memory defaults)',
       { BATCHING_ENABLED: 'true', HEAP_GROWING_PERCENT: '0' },
       ROUTE_V1,
       [64],
-      ['dist/main.js'],
+      { args: ['dist/main.js'], env: {} },
     );
 
     log('v2 against the TF Serving protocol stand-in');
@@ -456,7 +462,7 @@ async function main(): Promise<void> {
       peer,
       batchingOn,
       batchingOff,
-      v8Defaults,
+      memoryDefaults,
       v2: v2Result,
       larger,
     };
@@ -512,7 +518,7 @@ type Results = {
   peer: ServiceRun;
   batchingOn: ServiceRun;
   batchingOff: ServiceRun;
-  v8Defaults: ServiceRun;
+  memoryDefaults: ServiceRun;
   v2: { service: LoadResult; standIn: LoadResult } | null;
   larger: { onnx: CeilingRow[]; on: LoadResult; off: LoadResult } | null;
 };
@@ -620,18 +626,20 @@ ${table(r.ceilings.onnx)}
 |---|---|---|---|---|---|---|---|
 ${row('service, batching on', r.batchingOn)}
 ${row('service, batching off', r.batchingOff)}
-${row('service, V8 heap defaults', r.v8Defaults)}
+${row('service, memory defaults', r.memoryDefaults)}
 ${row('transformers.js peer', r.peer)}
 
 | server | cold start to ready | peak RSS | single request, median (p99), sequential |
 |---|---|---|---|
 | service, batching on | ${f0(r.batchingOn.coldStartMs)} ms | ${f0(r.batchingOn.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOn.sequential.p50)} (${f2(r.batchingOn.sequential.p99)}) |
 | service, batching off | ${f0(r.batchingOff.coldStartMs)} ms | ${f0(r.batchingOff.peakRssMb ?? Number.NaN)} MB | ${f2(r.batchingOff.sequential.p50)} (${f2(r.batchingOff.sequential.p99)}) |
-| service, V8 heap defaults | ${f0(r.v8Defaults.coldStartMs)} ms | ${f0(r.v8Defaults.peakRssMb ?? Number.NaN)} MB | ${f2(r.v8Defaults.sequential.p50)} (${f2(r.v8Defaults.sequential.p99)}) |
+| service, memory defaults | ${f0(r.memoryDefaults.coldStartMs)} ms | ${f0(r.memoryDefaults.peakRssMb ?? Number.NaN)} MB | ${f2(r.memoryDefaults.sequential.p50)} (${f2(r.memoryDefaults.sequential.p99)}) |
 | transformers.js peer | ${f0(r.peer.coldStartMs)} ms | ${f0(r.peer.peakRssMb ?? Number.NaN)} MB | ${f2(r.peer.sequential.p50)} (${f2(r.peer.sequential.p99)}) |
 
-"Service" runs package.json's \`start:prod\` (V8 flags \`${serviceArgs().slice(0, -1).join(' ')}\`) with
-HEAP_GROWING_PERCENT=100; "V8 heap defaults" is \`node dist/main.js\` with HEAP_GROWING_PERCENT=0, measured only at 64
+"Service" runs package.json's \`start:prod\` (\`${Object.entries(serviceEnv())
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}\`, V8 flags \`${serviceArgs().slice(0, -1).join(' ')}\`) with HEAP_GROWING_PERCENT=100; "memory
+defaults" is \`node dist/main.js\` with HEAP_GROWING_PERCENT=0 and no MALLOC_ARENA_MAX, measured only at 64
 connections: what the memory settings cost in CPU and save in RSS.
 
 ## Express or Fastify

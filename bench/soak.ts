@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { cgroupQuota, usableCpus } from '../src/common/system/cpu-quota.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { type Stream, type Window, startMixedLoad } from './lib/mixed-load.js';
-import { type Running, serviceArgs, start } from './lib/processes.js';
+import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
 
 function seconds(name: string, fallback: number): number {
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       'service',
       NODE,
       serviceArgs(),
-      { LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, TF_SERVING_URL: standIn.url },
+      { ...serviceEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, TF_SERVING_URL: standIn.url },
       '/health/ready',
     );
     await waitFor(`${service.url}/health/dependencies`, 60_000);

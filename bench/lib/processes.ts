@@ -16,10 +16,25 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+function startProd(): string[] {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts['start:prod']!.split(' ');
+}
+
 /** Arguments after `node` of the production command, package.json's `start:prod` (V8 flags, then dist/main.js). */
 export function serviceArgs(): string[] {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts['start:prod']!.split(' ').slice(1);
+  return startProd()
+    .filter((word) => !/^[A-Z_]+=/.test(word))
+    .slice(1);
+}
+
+/** The environment settings `start:prod` puts before `node` (MALLOC_ARENA_MAX). */
+export function serviceEnv(): Record<string, string> {
+  return Object.fromEntries(
+    startProd()
+      .filter((word) => /^[A-Z_]+=/.test(word))
+      .map((word) => word.split('=') as [string, string]),
+  );
 }
 
 export async function freePort(): Promise<number> {

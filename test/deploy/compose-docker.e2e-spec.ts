@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/index.js';
 import { outOfSync, readVersions } from '../../tools/release/sync-versions.js';
 import { REPO_ROOT } from '../support/app.js';
-import { SERVICE_COMMAND } from '../support/service-process.js';
+import { SERVICE_COMMAND, SERVICE_ENV } from '../support/service-process.js';
 
 interface ComposeService {
   image: string;
@@ -118,6 +118,11 @@ describe('Dockerfile', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
     expect(JSON.parse(cmd ?? 'null')).toEqual(SERVICE_COMMAND);
     expect(SERVICE_COMMAND).toEqual(['node', '--max-semi-space-size=8', '--initial-old-space-size=32', 'dist/main.js']);
+    // start:prod's environment settings are the runtime stage's ENV too.
+    expect(SERVICE_ENV).toEqual({ MALLOC_ARENA_MAX: '2' });
+    for (const [name, value] of Object.entries(SERVICE_ENV)) {
+      expect(runtime).toMatch(new RegExp(`^\\s+${name}=${value}$`, 'm'));
+    }
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health\/live/m);
     expect(runtime).not.toMatch(/^(ENTRYPOINT|CMD) .*npm/m);
   });

@@ -29,16 +29,23 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** The production command, package.json's `start:prod` (`node <V8 flags> dist/main.js`); the Dockerfile's CMD. */
-export const SERVICE_COMMAND = (
+const START_PROD = (
   JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 ).scripts['start:prod']!.split(' ');
+
+/** The production environment settings, package.json's `start:prod` (`NAME=value ... node ...`); the Dockerfile's ENV. */
+export const SERVICE_ENV: Record<string, string> = Object.fromEntries(
+  START_PROD.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=') as [string, string]),
+);
+
+/** The production command, package.json's `start:prod` (`node <V8 flags> dist/main.js`); the Dockerfile's CMD. */
+export const SERVICE_COMMAND = START_PROD.filter((word) => !/^[A-Z_]+=/.test(word));
 
 /** The service as the container runs it (SERVICE_COMMAND), with `env` on top of a minimal environment. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, SERVICE_COMMAND.slice(1), {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
