@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
 
 /** The service as `npm start` and the container run it: `node dist/main.js`, configured by the environment. */
@@ -6,7 +9,8 @@ describe('node dist/main.js', () => {
 
   it('should serve the original curl example, log JSON lines with request ids, and exit 0 on SIGTERM', async () => {
     const port = await freePort();
-    const service = spawnService({ PORT: String(port), HOST: '127.0.0.1' });
+    const home = mkdtempSync(join(tmpdir(), 'service-home-'));
+    const service = spawnService({ PORT: String(port), HOST: '127.0.0.1', HOME: home });
     try {
       await waitFor(`${service.url}/health/ready`);
       const res = await fetch(`${service.url}/v1/inference/sentiment_analysis`, {
@@ -30,6 +34,9 @@ describe('node dist/main.js', () => {
     const logs = service.lines.map((line) => JSON.parse(line) as { msg: string; req?: { id: string } });
     expect(logs.some((log) => log.req?.id === 'curl-example-1')).toBe(true);
     expect(logs.some((log) => log.msg === 'model ready')).toBe(true);
+    // ONNX Runtime's telemetry is off: no device id or event database under the home folder.
+    expect(existsSync(join(home, '.cache', 'Microsoft'))).toBe(false);
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('should refuse to start on a bad configuration, naming every bad variable', async () => {

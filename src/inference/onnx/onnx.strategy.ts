@@ -75,6 +75,10 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
 
   private async load(): Promise<void> {
     const started = performance.now();
+    // ONNX Runtime (1.30) otherwise keeps a device id and a telemetry event database under ~/.cache and collects
+    // events. Its native code reads this from the process environment, so it is set on the main thread, before any
+    // session or worker exists; an explicit ORT_DISABLE_TELEMETRY in the environment wins.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const { workers, intraOpThreads: threads } = onnxThreading(this.config);
     try {
       const options = {
