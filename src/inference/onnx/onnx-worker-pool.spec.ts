@@ -91,4 +91,19 @@ describe(OnnxWorkerPool.name, () => {
   it('should refuse to start on a broken model, naming the problem', async () => {
     await expect(OnnxWorkerPool.create(TOKENIZER, 2, OPTIONS)).rejects.toThrow(/protobuf|model|parse|Load/i);
   }, 30_000);
+
+  it('should release by letting each worker finish its runs and end by itself, not terminating it', async () => {
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS);
+    type Slot = { worker: { once(event: 'exit', listener: (code: number) => void): void } };
+    const slots = (pool as unknown as { slots: Slot[] }).slots;
+    const codes = slots.map(({ worker }) => new Promise<number>((resolve) => worker.once('exit', resolve)));
+    const batch = await tokenizer.encodeBatch(['a run still in progress when the pool is released']);
+    const inFlight = [pool.run(batch), pool.run(batch)];
+    await pool.release();
+    // A terminated worker exits with code 1; one that ended by itself, with 0.
+    expect(await Promise.all(codes)).toEqual([0, 0]);
+    for (const logits of await Promise.all(inFlight)) {
+      expect(logits.rows).toBe(1);
+    }
+  }, 30_000);
 });

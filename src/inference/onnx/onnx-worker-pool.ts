@@ -19,6 +19,9 @@ export interface OnnxRunner {
   release(): Promise<void>;
 }
 
+/** How long release() waits for a worker to finish its runs and release its session. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 interface Slot {
   worker: Worker;
   /** False from a worker's death until its replacement is ready. */
@@ -130,6 +133,7 @@ export class OnnxWorkerPool implements OnnxRunner {
   private runOn(slot: Slot, batch: TokenizedBatch): Promise<Logits> {
     const id = this.nextId++;
     const request: WorkerRequest = {
+      type: 'run',
       id,
       batch: {
         batchSize: batch.batchSize,
@@ -184,8 +188,30 @@ export class OnnxWorkerPool implements OnnxRunner {
     });
   }
 
+  /**
+   * Asks every worker to finish its runs, release its session and end; one still running CLOSE_TIMEOUT_MS later is
+   * terminated.
+   */
   async release(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      this.slots.map(async ({ worker }) => {
+        if (worker.threadId < 0) {
+          return; // already gone (a replacement was not ready yet)
+        }
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          exited.then(() => false),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) {
+          this.logger.warn({ msg: 'an ONNX Runtime worker did not close in time; terminating it' });
+          await worker.terminate();
+        }
+      }),
+    );
   }
 }

@@ -1,5 +1,8 @@
 /** Messages between the main thread and an ONNX Runtime worker (structured-cloned). */
-export interface WorkerRequest {
+export type WorkerRequest = RunRequest | { readonly type: 'close' };
+
+export interface RunRequest {
+  readonly type: 'run';
   readonly id: number;
   readonly batch: {
     readonly batchSize: number;

@@ -20,13 +20,25 @@ const reply = (message: WorkerReply) => port.postMessage(message);
 
 try {
   const session = await OnnxSession.create(modelPath, options);
+  const running = new Set<Promise<void>>();
   port.on('message', (request: WorkerRequest) => {
+    if (request.type === 'close') {
+      // Finish the runs in progress, release the session, then let the thread end by itself: a worker terminated
+      // while ONNX Runtime still holds its session can abort the whole process on the way out (a C++ exception in
+      // the binding's cleanup, "terminate called after throwing an instance of 'Napi::Error'").
+      void Promise.allSettled(running)
+        .then(() => session.release())
+        .finally(() => port.close());
+      return;
+    }
     const batch: TokenizedBatch = { ...request.batch, lengths: [], truncated: [] };
-    session.run(batch).then(
+    const run = session.run(batch).then(
       (logits) =>
         reply({ type: 'result', id: request.id, data: logits.data, rows: logits.rows, columns: logits.columns }),
       (error: unknown) => reply({ type: 'error', id: request.id, message: (error as Error).message }),
     );
+    running.add(run);
+    void run.finally(() => running.delete(run));
   });
   reply({ type: 'ready', inputNames: session.inputNames, numLabels: session.numLabels });
 } catch (error) {
