@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     });
     expect(config.batching).toEqual({
       enabled: true,
-      maxBatchSize: 32,
+      maxBatchSize: 8,
       maxWaitMs: 0,
       maxQueueRows: 1024,
       concurrencyV1: 0,

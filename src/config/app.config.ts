@@ -92,8 +92,12 @@ export const envSchema = z.object({
 
   /** Dynamic batching: gather concurrent requests into one model call (v1 and v2). */
   BATCHING_ENABLED: bool.default(true),
-  /** Most sentences in one model call. */
-  BATCH_MAX_SIZE: integer(1, 4096).default(32),
+  /**
+   * Most sentences in one model call. 8 measured better than 32 on the bundled model at 64 connections (more
+   * requests/s, lower p99, less CPU per request: smaller batches keep every worker busy); raise it for a model whose
+   * runtime gains more from large batches.
+   */
+  BATCH_MAX_SIZE: integer(1, 4096).default(8),
   /** How long a free model waits for more sentences (ms, fractions allowed); 0 = run at once. */
   BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   /** Sentences waiting per API version at most; beyond it requests get 429 at once. */
