@@ -27,9 +27,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cgroupQuota, usableCpus } from '../src/common/system/cpu-quota.js';
+import { usableCpus } from '../src/common/system/cpu-quota.js';
+import { machineInfo } from './lib/machine.js';
 import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
 import { type OnnxRunner, OnnxWorkerPool } from '../src/inference/onnx/onnx-worker-pool.js';
 import { BertTokenizer } from '../src/model/bert.tokenizer.js';
@@ -135,41 +136,56 @@ async function onnxCeiling(modelDir: string): Promise<CeilingRow[]> {
   return rows;
 }
 
-/** The service as deployed (`node dist/main.js`), measured at each concurrency. */
+/** How the service is started: production's command (package.json start:prod) unless a run says otherwise. */
+interface ServiceCommand {
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+}
+
+const PRODUCTION: ServiceCommand = { args: serviceArgs(), env: serviceEnv() };
+
+/** The built service on a free port, bench settings on top of `env`; ready once /health/ready answers 200. */
+function startService(
+  name: string,
+  env: Record<string, string> = {},
+  command: ServiceCommand = PRODUCTION,
+  nodeFlags: readonly string[] = [],
+): Promise<Running> {
+  return start(
+    name,
+    NODE,
+    [...nodeFlags, ...command.args],
+    { ...command.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env },
+    '/health/ready',
+  );
+}
+
+/** The service as deployed (package.json start:prod), measured at each concurrency. */
 async function service(
   name: string,
   env: Record<string, string>,
   route = ROUTE_V1,
   concurrency: readonly number[] = CONCURRENCY,
-  command: { args: readonly string[]; env: Record<string, string> } = { args: serviceArgs(), env: serviceEnv() },
+  command: ServiceCommand = PRODUCTION,
 ): Promise<ServiceRun> {
-  return withProcess(
-    start(
-      name,
-      NODE,
-      [...command.args],
-      { ...command.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env },
-      '/health/ready',
-    ),
-    async (r) => {
-      const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
-      const results: LoadResult[] = [];
-      for (const connections of concurrency) {
-        log(`${name}: ${connections} connections`);
-        results.push(
-          await load({
-            url: r.url,
-            path: route,
-            bodies: BODIES,
-            connections,
-            seconds: SECONDS,
-            serverCpuMs: () => r.cpuMs(),
-          }),
-        );
-      }
-      return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
-    },
-  );
+  return withProcess(startService(name, env, command), async (r) => {
+    const sequential = await sequentialLatency(`${r.url}${route}`, BODIES, QUICK ? 100 : 500);
+    const results: LoadResult[] = [];
+    for (const connections of concurrency) {
+      log(`${name}: ${connections} connections`);
+      results.push(
+        await load({
+          url: r.url,
+          path: route,
+          bodies: BODIES,
+          connections,
+          seconds: SECONDS,
+          serverCpuMs: () => r.cpuMs(),
+        }),
+      );
+    }
+    return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
+  });
 }
 
 const HEAD_TO_HEAD_ROUNDS = QUICK ? 1 : 3;
@@ -180,13 +196,7 @@ const HEAD_TO_HEAD_ROUNDS = QUICK ? 1 : 3;
  * side.
  */
 async function headToHead(peerDir: string): Promise<{ service: LoadResult[]; peer: LoadResult[] }> {
-  const service = await start(
-    'service (head to head)',
-    NODE,
-    serviceArgs(),
-    { ...serviceEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
-    '/health/ready',
-  );
+  const service = await startService('service (head to head)');
   try {
     return await withProcess(
       start(
@@ -237,13 +247,7 @@ function median(values: readonly number[]): number {
  */
 async function profileService(work: string): Promise<{ owner: string; share: number }[]> {
   const dir = join(work, 'profile');
-  const running = start(
-    'service v1 (profiled)',
-    NODE,
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serviceArgs()],
-    { ...serviceEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR },
-    '/health/ready',
-  );
+  const running = startService('service v1 (profiled)', {}, PRODUCTION, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   let child: Running['child'] | undefined;
   await withProcess(running, (r) => {
     child = r.child;
@@ -390,15 +394,7 @@ async function main(): Promise<void> {
       cwd: REPO_ROOT,
       stdio: 'inherit',
     });
-    const machine = {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cpus: availableParallelism(),
-      cgroupQuota: cgroupQuota(),
-      usableCpus: usableCpus(),
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      secondsPerRun: SECONDS,
-    };
+    const machine = { ...machineInfo(), secondsPerRun: SECONDS };
 
     log('ceiling: raw ONNX Runtime');
     const onnx = await onnxCeiling(MODEL_DIR);

@@ -16,9 +16,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { loadavg, release, type } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cgroupQuota, usableCpus } from '../src/common/system/cpu-quota.js';
+import { machineInfo } from './lib/machine.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { type Stream, type Window, startMixedLoad } from './lib/mixed-load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
@@ -189,13 +189,8 @@ async function main(): Promise<void> {
     .join('');
   const command = `${soakEnv}${process.env.npm_lifecycle_event === 'soak' ? 'npm run soak' : 'npx tsx bench/soak.ts'}`;
   const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cpus: availableParallelism(),
-    cgroupQuota: cgroupQuota(),
-    usableCpus: usableCpus(),
-    memoryGb: Math.round(totalmem() / 2 ** 30),
+    ...machineInfo(),
     os: `${type()} ${release()}`,
-    node: process.version,
     loadAverage1mAtStart: Number(loadavg()[0]!.toFixed(2)),
   };
   const source = {

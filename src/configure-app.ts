@@ -5,10 +5,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
-import { MESSAGES } from './common/errors/index.js';
 import {
   HttpDrain,
   JSON_MEDIA_TYPE,
+  MESSAGES,
   REQUEST_ID_HEADER,
   answerClientErrorAsJson,
   checkJsonBody,

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { productionCommand } from '../../tools/release/production-command.js';
 
 export interface Running {
   readonly name: string;
@@ -16,25 +17,14 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-function startProd(): string[] {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts['start:prod']!.split(' ');
-}
-
 /** Arguments after `node` of the production command, package.json's `start:prod` (V8 flags, then dist/main.js). */
 export function serviceArgs(): string[] {
-  return startProd()
-    .filter((word) => !/^[A-Z_]+=/.test(word))
-    .slice(1);
+  return productionCommand().command.slice(1);
 }
 
 /** The environment settings `start:prod` puts before `node` (MALLOC_ARENA_MAX). */
 export function serviceEnv(): Record<string, string> {
-  return Object.fromEntries(
-    startProd()
-      .filter((word) => /^[A-Z_]+=/.test(word))
-      .map((word) => word.split('=') as [string, string]),
-  );
+  return productionCommand().env;
 }
 
 export async function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { productionCommand } from '../../tools/release/production-command.js';
 import { REPO_ROOT } from './app.js';
 
 /** Builds dist/ once per test file, exactly as `npm start` does. */
@@ -29,17 +29,8 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-const START_PROD = (
-  JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-).scripts['start:prod']!.split(' ');
-
-/** The production environment settings, package.json's `start:prod` (`NAME=value ... node ...`); the Dockerfile's ENV. */
-export const SERVICE_ENV: Record<string, string> = Object.fromEntries(
-  START_PROD.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=') as [string, string]),
-);
-
-/** The production command, package.json's `start:prod` (`node <V8 flags> dist/main.js`); the Dockerfile's CMD. */
-export const SERVICE_COMMAND = START_PROD.filter((word) => !/^[A-Z_]+=/.test(word));
+/** The production environment settings and command (package.json's `start:prod`; the Dockerfile's ENV and CMD). */
+export const { env: SERVICE_ENV, command: SERVICE_COMMAND } = productionCommand();
 
 /** The service as the container runs it (SERVICE_COMMAND), with `env` on top of a minimal environment. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
