@@ -9,6 +9,7 @@ import request from 'supertest';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TfServingStrategy } from '../src/inference/index.js';
+import { helmetHeaders } from '../src/security/index.js';
 import { startApp } from './support/app.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
 
@@ -194,6 +195,7 @@ describe('/metrics', () => {
       'sentiment_model_info',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds', // bench/lib/gc.ts reads it
     ]) {
       expect(res.text).toContain(`# TYPE ${name} `);
     }
@@ -251,6 +253,20 @@ describe('security defaults', () => {
     expect(res.headers['strict-transport-security']).toBeDefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    // Every header helmet sets, with helmet's value, on answers and errors alike; the docs pages without the CSP.
+    const strict = helmetHeaders();
+    const server = app.getHttpServer();
+    for (const answer of [
+      res,
+      await request(server).post(V1).send({ sentence: '' }).expect(400),
+      await request(server).get('/no/such/route').expect(404),
+      await request(server).post(V1).set('Content-Type', 'text/plain').send('x').expect(415),
+    ]) {
+      expect(answer.headers).toMatchObject(strict);
+    }
+    const docs = await request(server).get('/docs').expect(200);
+    expect(docs.headers).toMatchObject(helmetHeaders({ contentSecurityPolicy: false }));
+    expect(docs.headers['content-security-policy']).toBeUndefined();
   });
 
   it('should allow only the configured CORS origins', async () => {
