@@ -1,5 +1,5 @@
 /**
- * Three tiers: unit specs beside the code (src/, tools/), HTTP-contract and e2e specs in test/.
+ * Three tiers: unit specs beside the code (src/, tools/, bench/), HTTP-contract and e2e specs in test/.
  * ESM mode (NestJS 12 ships ESM only): ts-jest's default-esm preset, run under --experimental-vm-modules.
  */
 const shared = {
@@ -13,7 +13,7 @@ const shared = {
 /** @type {import('jest').Config} */
 export default {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

@@ -38,19 +38,29 @@ import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { encodeSafetensors } from '../tools/export/safetensors.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
+import { serverGcSeconds } from './lib/gc.js';
+import { TAIL_WINDOW_MS } from './lib/tail.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
+import {
+  MODEL_DIR,
+  NODE,
+  PRODUCTION,
+  ROUTE_V1,
+  type ServiceCommand,
+  buildDist,
+  median,
+  startService,
+  withProcess,
+} from './lib/service.js';
 import { chart } from './lib/svg-chart.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 8));
 const CONCURRENCY = [1, 16, 64] as const;
-const NODE = process.execPath;
 const TSX = ['--import', 'tsx'];
-const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
 const BODIES = SENTENCES.map((sentence) => JSON.stringify({ sentence }));
-const ROUTE_V1 = '/v1/inference/sentiment_analysis';
 const ROUTE_V2 = '/v2/inference/sentiment_analysis';
 const log = (message: string) => console.error(`[bench] ${message}`);
 
@@ -59,15 +69,6 @@ interface ServiceRun {
   readonly peakRssMb: number | null;
   readonly sequential: { p50: number; p99: number };
   readonly load: LoadResult[];
-}
-
-async function withProcess<T>(running: Promise<Running>, body: (r: Running) => Promise<T>): Promise<T> {
-  const r = await running;
-  try {
-    return await body(r);
-  } finally {
-    await r.stop();
-  }
 }
 
 interface CeilingRow {
@@ -136,30 +137,6 @@ async function onnxCeiling(modelDir: string): Promise<CeilingRow[]> {
   return rows;
 }
 
-/** How the service is started: production's command (package.json start:prod) unless a run says otherwise. */
-interface ServiceCommand {
-  readonly args: readonly string[];
-  readonly env: Record<string, string>;
-}
-
-const PRODUCTION: ServiceCommand = { args: serviceArgs(), env: serviceEnv() };
-
-/** The built service on a free port, bench settings on top of `env`; ready once /health/ready answers 200. */
-function startService(
-  name: string,
-  env: Record<string, string> = {},
-  command: ServiceCommand = PRODUCTION,
-  nodeFlags: readonly string[] = [],
-): Promise<Running> {
-  return start(
-    name,
-    NODE,
-    [...nodeFlags, ...command.args],
-    { ...command.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, ...env },
-    '/health/ready',
-  );
-}
-
 /** The service as deployed (package.json start:prod), measured at each concurrency. */
 async function service(
   name: string,
@@ -181,6 +158,7 @@ async function service(
           connections,
           seconds: SECONDS,
           serverCpuMs: () => r.cpuMs(),
+          serverGcSeconds: () => serverGcSeconds(r.url),
         }),
       );
     }
@@ -222,6 +200,7 @@ async function headToHead(peerDir: string): Promise<{ service: LoadResult[]; pee
                 connections: 64,
                 seconds: SECONDS,
                 serverCpuMs: () => running.cpuMs(),
+                serverGcSeconds: name === 'service' ? () => serverGcSeconds(running.url) : undefined,
               }),
             );
           }
@@ -232,13 +211,6 @@ async function headToHead(peerDir: string): Promise<{ service: LoadResult[]; pee
   } finally {
     await service.stop();
   }
-}
-
-/** The median of `values` (the mean of the middle two for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -390,10 +362,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     log('building dist/');
-    execFileSync(NODE, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-    });
+    buildDist();
     const machine = { ...machineInfo(), secondsPerRun: SECONDS };
 
     log('ceiling: raw ONNX Runtime');
@@ -650,11 +619,14 @@ function writeReport(r: Results): void {
         ]
       : []),
   ] as const;
+  const tail = (l: LoadResult) =>
+    l.tail === null ? 'n/a' : `${l.tail.windows} of ${l.tail.ofWindows} windows (${f0(l.tail.windowsIfSpread)})`;
+  const gc = (l: LoadResult) => (l.gcShare === null ? 'n/a' : `${f1(100 * l.gcShare)}%`);
   const row = (name: string, run: ServiceRun) =>
     run.load
       .map(
         (l) =>
-          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} | ${l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest)} |`,
+          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} | ${l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest)} | ${gc(l)} |`,
       )
       .join('\n');
   const md = `# Benchmarks
@@ -685,8 +657,8 @@ ${table(r.ceilings.onnx)}
 
 ## This service (v1) and the transformers.js peer
 
-| server | connections | requests/s | p50 | p95 | p99 | errors | server CPU per request (ms) |
-|---|---|---|---|---|---|---|---|
+| server | connections | requests/s | p50 | p95 | p99 | errors | server CPU per request (ms) | main-thread GC pauses |
+|---|---|---|---|---|---|---|---|---|
 ${row('service, batching on', r.batchingOn)}
 ${row('service, batching off', r.batchingOff)}
 ${row('service, memory defaults', r.memoryDefaults)}
@@ -709,16 +681,21 @@ connections: what the memory settings cost in CPU and save in RSS.
 
 Both servers running, measured in turn, ${HEAD_TO_HEAD_ROUNDS} rounds (the targets above use these medians):
 
-| round | service requests/s | p99 | CPU per request (ms) | peer requests/s | p99 | CPU per request (ms) |
-|---|---|---|---|---|---|---|
+| round | service requests/s | p99 | CPU per request (ms) | GC pauses | slowest 1% finished in | peer requests/s | p99 | CPU per request (ms) | slowest 1% finished in |
+|---|---|---|---|---|---|---|---|---|---|
 ${r.headToHead.service
   .map((s, i) => {
     const p = r.headToHead.peer[i]!;
     const cpu = (l: LoadResult) => (l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest));
-    return `| ${i + 1} | ${f0(s.requestsPerSecond)} | ${f1(s.p99)} | ${cpu(s)} | ${f0(p.requestsPerSecond)} | ${f1(p.p99)} | ${cpu(p)} |`;
+    return `| ${i + 1} | ${f0(s.requestsPerSecond)} | ${f1(s.p99)} | ${cpu(s)} | ${gc(s)} | ${tail(s)} | ${f0(p.requestsPerSecond)} | ${f1(p.p99)} | ${cpu(p)} | ${tail(p)} |`;
   })
   .join('\n')}
-| median | ${f0(h2h.service.rps)} | ${f1(h2h.service.p99)} | ${f2(h2h.service.cpu)} | ${f0(h2h.peer.rps)} | ${f1(h2h.peer.p99)} | ${f2(h2h.peer.cpu)} |
+| median | ${f0(h2h.service.rps)} | ${f1(h2h.service.p99)} | ${f2(h2h.service.cpu)} | | | ${f0(h2h.peer.rps)} | ${f1(h2h.peer.p99)} | ${f2(h2h.peer.cpu)} | |
+
+"Slowest 1% finished in": the distinct ${TAIL_WINDOW_MS}-ms windows of the run in which the slowest 1% of its requests
+finished, and (in brackets) how many windows as many requests finishing at random times would occupy. Far fewer
+means the tail comes in bursts: stalls that hold up every request in flight at once (garbage-collection pauses of
+the main thread, a thread the OS has descheduled), not some requests served later than others.
 
 ## Express or Fastify
 

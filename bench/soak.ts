@@ -23,6 +23,7 @@ import { REPO_ROOT } from '../tools/common/sst2.js';
 import { type Stream, type Window, startMixedLoad } from './lib/mixed-load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
+import { buildDist } from './lib/service.js';
 
 function seconds(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -101,7 +102,7 @@ function newestMtime(dir: string): number {
   }, 0);
 }
 
-/** Compiles dist/ (as bench/run.ts does) unless dist/main.js is newer than every file under src/. */
+/** Compiles dist/ unless dist/main.js is newer than every file under src/. */
 function buildIfNeeded(): void {
   const main = resolve(REPO_ROOT, 'dist/main.js');
   if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(resolve(REPO_ROOT, 'src'))) {
@@ -109,10 +110,7 @@ function buildIfNeeded(): void {
     return;
   }
   log('building dist/');
-  execFileSync(NODE, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-  });
+  buildDist();
 }
 
 function git(...args: string[]): string {

@@ -4,6 +4,7 @@
  */
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
+import { type TailClustering, tailClustering } from './tail.js';
 
 export interface LoadResult {
   readonly connections: number;
@@ -17,6 +18,10 @@ export interface LoadResult {
   readonly total: number;
   /** The server's CPU time per completed request over the measured run (ms, all its threads), when known. */
   readonly cpuMsPerRequest: number | null;
+  /** The share of the measured run the server's main thread spent paused in garbage collection, when known. */
+  readonly gcShare: number | null;
+  /** Where in the run the slowest 1% of requests finished: in bursts (stalls) or spread out. */
+  readonly tail: TailClustering | null;
 }
 
 export interface LoadOptions {
@@ -28,20 +33,35 @@ export interface LoadOptions {
   readonly warmUpSeconds?: number;
   /** The server's CPU time so far (ms), read before and after the measured run. */
   readonly serverCpuMs?: () => number | null;
+  /** The server's garbage-collection pause time so far (seconds), read before and after the measured run. */
+  readonly serverGcSeconds?: () => Promise<number | null>;
 }
 
-function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: options.url,
-    connections: options.connections,
-    duration: seconds,
-    skipAggregateResult: true,
-    requests: options.bodies.map((body) => ({
-      method: 'POST',
-      path: options.path,
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
+/** One autocannon run; `onResponse` sees every response's latency (ms) as it finishes. */
+function run(
+  options: LoadOptions,
+  seconds: number,
+  onResponse?: (latencyMs: number) => void,
+): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: seconds,
+        skipAggregateResult: true,
+        requests: options.bodies.map((body) => ({
+          method: 'POST',
+          path: options.path,
+          headers: { 'content-type': 'application/json' },
+          body,
+        })),
+      },
+      (error: Error | null, result) => (error ? reject(error) : resolve(result)),
+    );
+    if (onResponse) {
+      instance.on('response', (_client, _status, _bytes, responseTime) => onResponse(responseTime));
+    }
   });
 }
 
@@ -51,9 +71,12 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     await run(options, options.warmUpSeconds ?? 2);
   }
   // With skipAggregateResult, autocannon returns its raw counters and the encoded latency histogram.
+  const gcBefore = (await options.serverGcSeconds?.()) ?? null;
   const cpuBefore = options.serverCpuMs?.() ?? null;
-  const measured = await run(options, options.seconds);
+  const completions: [number, number][] = [];
+  const measured = await run(options, options.seconds, (latency) => completions.push([performance.now(), latency]));
   const cpuAfter = options.serverCpuMs?.() ?? null;
+  const gcAfter = (await options.serverGcSeconds?.()) ?? null;
   const raw = measured as unknown as {
     latencies: string;
     duration: number;
@@ -78,6 +101,8 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       cpuBefore !== null && cpuAfter !== null && raw.totalCompletedRequests > 0
         ? (cpuAfter - cpuBefore) / raw.totalCompletedRequests
         : null,
+    tail: tailClustering(completions),
+    gcShare: gcBefore !== null && gcAfter !== null && raw.duration > 0 ? (gcAfter - gcBefore) / raw.duration : null,
   };
   histogram.destroy();
   return result;
