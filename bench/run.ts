@@ -38,7 +38,7 @@ import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { encodeSafetensors } from '../tools/export/safetensors.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
-import { serverGcSeconds } from './lib/gc.js';
+import { readGcPauses, serverGcSeconds } from './lib/gc.js';
 import { TAIL_WINDOW_MS } from './lib/tail.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
@@ -241,6 +241,29 @@ async function profileService(work: string): Promise<{ owner: string; share: num
   return cpuShares(join(dir, profile));
 }
 
+/**
+ * The service at 64 connections with its main thread's GC pauses recorded (bench/lib/gc-recorder.mjs, preloaded):
+ * whether the bursts of slow requests follow its major GCs.
+ */
+async function tailAnatomy(work: string): Promise<LoadResult> {
+  const file = join(work, 'gc-events.jsonl');
+  const recorder = resolve(REPO_ROOT, 'bench/lib/gc-recorder.mjs');
+  return withProcess(
+    startService('service v1 (GC pauses recorded)', { GC_EVENTS_FILE: file }, PRODUCTION, ['--import', recorder]),
+    (r) =>
+      load({
+        url: r.url,
+        path: ROUTE_V1,
+        bodies: BODIES,
+        connections: 64,
+        seconds: SECONDS,
+        serverCpuMs: () => r.cpuMs(),
+        serverGcSeconds: () => serverGcSeconds(r.url),
+        serverGcPauses: () => readGcPauses(file),
+      }),
+  );
+}
+
 /** A transformers.js model folder (config, tokenizer, onnx/model.onnx) made of links to the bundled model. */
 function transformersJsFolder(work: string): string {
   const dir = join(work, 'transformers-js-model');
@@ -424,6 +447,8 @@ async function main(): Promise<void> {
     log('head to head: service and peer at 64 connections, alternating');
     const rounds = await headToHead(peerDir);
     const batchingOn = await service('service v1 (batching on)', { BATCHING_ENABLED: 'true' });
+    log('service v1 with its GC pauses recorded');
+    const anatomy = await tailAnatomy(work);
     log('service v1 main-thread profile');
     const profile = await profileService(work);
     const batchingOff = await service('service v1 (batching off)', { BATCHING_ENABLED: 'false' });
@@ -485,6 +510,7 @@ async function main(): Promise<void> {
       ceilings: { onnx, http },
       framework,
       profile,
+      anatomy,
       peer,
       batchingOn,
       batchingOff,
@@ -542,6 +568,7 @@ type Results = {
   ceilings: { onnx: CeilingRow[]; http: LoadResult };
   framework: Record<string, LoadResult>;
   profile: { owner: string; share: number }[];
+  anatomy: LoadResult;
   peer: ServiceRun;
   batchingOn: ServiceRun;
   batchingOff: ServiceRun;
@@ -621,6 +648,20 @@ function writeReport(r: Results): void {
   ] as const;
   const tail = (l: LoadResult) =>
     l.tail === null ? 'n/a' : `${l.tail.windows} of ${l.tail.ofWindows} windows (${f0(l.tail.windowsIfSpread)})`;
+  const anatomy = (l: LoadResult) => {
+    if (l.tail === null || l.stalls === null) {
+      return 'not measured';
+    }
+    const { tail: t, stalls: st } = l;
+    return `The service at 64 connections with its main thread's garbage-collection pauses recorded (\`node --import
+bench/lib/gc-recorder.mjs\`): ${f0(l.requestsPerSecond)} requests/s, p50 ${f1(l.p50)} ms, p99 ${f1(l.p99)} ms, GC pauses
+${gc(l)} of the time. The slowest 1% (${t.slow} requests) finished in **${t.windows} of the run's ${t.ofWindows}
+${t.windowMs}-ms windows** (${f0(t.windowsIfSpread)} if they had finished at random times): in bursts. **${st.afterMajorGc} of
+those ${st.bursts} windows** had a major GC of the main thread start in them or at most ${st.lookbackMs} ms before
+(${st.majorGcs} major GCs in the run); by chance ${f1(100 * st.baseShare)}% of windows would. A major GC's final pause stops
+the event loop for several milliseconds while the requests in flight wait; the young generation's size and what
+each request allocates set how often it comes (\`npm run bench:compare -- young-generation\`).`;
+  };
   const gc = (l: LoadResult) => (l.gcShare === null ? 'n/a' : `${f1(100 * l.gcShare)}%`);
   const row = (name: string, run: ServiceRun) =>
     run.load
@@ -696,6 +737,10 @@ ${r.headToHead.service
 finished, and (in brackets) how many windows as many requests finishing at random times would occupy. Far fewer
 means the tail comes in bursts: stalls that hold up every request in flight at once (garbage-collection pauses of
 the main thread, a thread the OS has descheduled), not some requests served later than others.
+
+## Where the tail comes from
+
+${anatomy(r.anatomy)}
 
 ## Express or Fastify
 

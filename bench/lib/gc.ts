@@ -3,6 +3,8 @@
  * `nodejs_gc_duration_seconds`, fed by Node's `gc` performance entries): every request in flight waits through a
  * pause, so their share of the time is the first suspect for a tail.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import type { GcPause } from './tail.js';
 
 /** `nodejs_gc_duration_seconds_sum` over every kind (minor, major, incremental, weakcb), in seconds. */
 export function gcSecondsIn(metricsText: string): number | null {
@@ -21,4 +23,15 @@ export async function serverGcSeconds(url: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** The pauses bench/lib/gc-recorder.mjs wrote to `file` (none when it wrote nothing). */
+export function readGcPauses(file: string): GcPause[] {
+  if (!existsSync(file)) {
+    return [];
+  }
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as GcPause);
 }

@@ -4,7 +4,7 @@
  */
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
-import { type TailClustering, tailClustering } from './tail.js';
+import { type GcPause, type StallCauses, type TailClustering, stallCauses, tailClustering } from './tail.js';
 
 export interface LoadResult {
   readonly connections: number;
@@ -22,6 +22,8 @@ export interface LoadResult {
   readonly gcShare: number | null;
   /** Where in the run the slowest 1% of requests finished: in bursts (stalls) or spread out. */
   readonly tail: TailClustering | null;
+  /** Whether the slowest requests' bursts follow the server's major GCs (only when its GC pauses are recorded). */
+  readonly stalls: StallCauses | null;
 }
 
 export interface LoadOptions {
@@ -35,6 +37,8 @@ export interface LoadOptions {
   readonly serverCpuMs?: () => number | null;
   /** The server's garbage-collection pause time so far (seconds), read before and after the measured run. */
   readonly serverGcSeconds?: () => Promise<number | null>;
+  /** The server's main-thread GC pauses (bench/lib/gc-recorder.mjs), read after the measured run. */
+  readonly serverGcPauses?: () => readonly GcPause[];
 }
 
 /** One autocannon run; `onResponse` sees every response's latency (ms) as it finishes. */
@@ -74,7 +78,9 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   const gcBefore = (await options.serverGcSeconds?.()) ?? null;
   const cpuBefore = options.serverCpuMs?.() ?? null;
   const completions: [number, number][] = [];
-  const measured = await run(options, options.seconds, (latency) => completions.push([performance.now(), latency]));
+  const measured = await run(options, options.seconds, (latency) => {
+    completions.push([performance.timeOrigin + performance.now(), latency]);
+  });
   const cpuAfter = options.serverCpuMs?.() ?? null;
   const gcAfter = (await options.serverGcSeconds?.()) ?? null;
   const raw = measured as unknown as {
@@ -102,6 +108,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
         ? (cpuAfter - cpuBefore) / raw.totalCompletedRequests
         : null,
     tail: tailClustering(completions),
+    stalls: options.serverGcPauses ? stallCauses(completions, options.serverGcPauses()) : null,
     gcShare: gcBefore !== null && gcAfter !== null && raw.duration > 0 ? (gcAfter - gcBefore) / raw.duration : null,
   };
   histogram.destroy();

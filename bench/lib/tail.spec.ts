@@ -1,4 +1,4 @@
-import { tailClustering } from './tail.js';
+import { type GcPause, stallCauses, tailClustering } from './tail.js';
 
 /** 10,000 requests finishing over 10 s, 10 ms each, except where `slowAt` (finish time → latency) says otherwise. */
 function run(slowAt: (at: number) => number | null): [number, number][] {
@@ -23,5 +23,26 @@ describe('tailClustering', () => {
 
   it('should say null for a run without requests', () => {
     expect(tailClustering([])).toBeNull();
+  });
+});
+
+describe('stallCauses', () => {
+  const stalls = [1000, 5000, 9000];
+  const stalled = run((at) => (stalls.some((s) => at >= s && at < s + 40) ? 60 : null));
+  const gc = (kind: string, ...starts: number[]): GcPause[] => starts.map((at) => ({ at, ms: 8, kind }));
+
+  it('should tie bursts of slow requests to the major GCs that started just before them', () => {
+    const causes = stallCauses(stalled, [...gc('major', 990, 4985, 8999), ...gc('minor', 2000, 2040, 2080)])!;
+    expect(causes).toMatchObject({ bursts: 6, afterMajorGc: 6, majorGcs: 3, lookbackMs: 60 });
+    expect(causes.baseShare).toBeLessThan(0.03);
+  });
+
+  it('should not tie them to major GCs elsewhere in the run, nor to minor ones', () => {
+    const causes = stallCauses(stalled, [...gc('major', 3000, 7000), ...gc('minor', 995, 4995, 8995)])!;
+    expect(causes).toMatchObject({ bursts: 6, afterMajorGc: 0, majorGcs: 2 });
+  });
+
+  it('should say null for a run without requests', () => {
+    expect(stallCauses([], gc('major', 1))).toBeNull();
   });
 });
