@@ -24,6 +24,11 @@ describe('tailClustering', () => {
   it('should say null for a run without requests', () => {
     expect(tailClustering([])).toBeNull();
   });
+
+  it('should take a run of half a million requests (a fixed-JSON server in 8 s)', () => {
+    const many = Array.from({ length: 500_000 }, (_, i): [number, number] => [i / 50, i % 50 === 0 ? 9 : 1]);
+    expect(tailClustering(many)).toMatchObject({ slow: 10_000, windows: 500, ofWindows: 500 });
+  });
 });
 
 describe('stallCauses', () => {
