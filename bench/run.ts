@@ -166,7 +166,7 @@ async function service(
   });
 }
 
-const HEAD_TO_HEAD_ROUNDS = QUICK ? 1 : 3;
+const HEAD_TO_HEAD_ROUNDS = QUICK ? 1 : 5;
 
 /**
  * This service and the peer at 64 connections, both running, measured in turn HEAD_TO_HEAD_ROUNDS times: on a
