@@ -28,7 +28,7 @@ export function helmetHeaders(options?: Readonly<HelmetOptions>): Readonly<Recor
   }
   const { error } = outcome as { error: unknown };
   if (error !== undefined) {
-    throw error instanceof Error ? error : new Error(String(error));
+    throw error instanceof Error ? error : new Error('helmet could not set its headers');
   }
   return Object.freeze(headers);
 }

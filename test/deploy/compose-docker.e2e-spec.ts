@@ -117,7 +117,12 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
     const cmd = /^CMD (\[.*\])$/m.exec(runtime)?.[1];
     expect(JSON.parse(cmd ?? 'null')).toEqual(SERVICE_COMMAND);
-    expect(SERVICE_COMMAND).toEqual(['node', '--max-semi-space-size=16', '--initial-old-space-size=32', 'dist/main.js']);
+    expect(SERVICE_COMMAND).toEqual([
+      'node',
+      '--max-semi-space-size=16',
+      '--initial-old-space-size=32',
+      'dist/main.js',
+    ]);
     // start:prod's environment settings are the runtime stage's ENV too.
     expect(SERVICE_ENV).toEqual({ MALLOC_ARENA_MAX: '2' });
     for (const [name, value] of Object.entries(SERVICE_ENV)) {
