@@ -662,12 +662,13 @@ those ${st.bursts} windows** had a major GC of the main thread start in them or 
 the event loop for several milliseconds while the requests in flight wait; the young generation's size and what
 each request allocates set how often it comes (\`npm run bench:compare -- young-generation\`).`;
   };
+  const cpu = (l: LoadResult) => (l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest));
   const gc = (l: LoadResult) => (l.gcShare === null ? 'n/a' : `${f1(100 * l.gcShare)}%`);
   const row = (name: string, run: ServiceRun) =>
     run.load
       .map(
         (l) =>
-          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} | ${l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest)} | ${gc(l)} |`,
+          `| ${name} | ${l.connections} | ${f0(l.requestsPerSecond)} | ${f1(l.p50)} | ${f1(l.p95)} | ${f1(l.p99)} | ${l.errors + l.non2xx} | ${cpu(l)} | ${gc(l)} |`,
       )
       .join('\n');
   const md = `# Benchmarks
@@ -727,7 +728,6 @@ Both servers running, measured in turn, ${HEAD_TO_HEAD_ROUNDS} rounds (the targe
 ${r.headToHead.service
   .map((s, i) => {
     const p = r.headToHead.peer[i]!;
-    const cpu = (l: LoadResult) => (l.cpuMsPerRequest === null ? 'n/a' : f2(l.cpuMsPerRequest));
     return `| ${i + 1} | ${f0(s.requestsPerSecond)} | ${f1(s.p99)} | ${cpu(s)} | ${gc(s)} | ${tail(s)} | ${f0(p.requestsPerSecond)} | ${f1(p.p99)} | ${cpu(p)} | ${tail(p)} |`;
   })
   .join('\n')}

@@ -21,9 +21,9 @@ import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { type Stream, type Window, startMixedLoad } from './lib/mixed-load.js';
-import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
+import { type Running, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
-import { buildDist } from './lib/service.js';
+import { NODE, ROUTE_V1, buildDist, startService } from './lib/service.js';
 
 function seconds(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -38,10 +38,7 @@ const SECONDS = seconds('SOAK_SECONDS', 180);
 const WINDOW_SECONDS = Math.min(seconds('SOAK_WINDOW_SECONDS', 15), SECONDS / 2);
 const WINDOWS = Math.max(2, Math.round(SECONDS / WINDOW_SECONDS));
 const IDLE_SECONDS = 10;
-const NODE = process.execPath;
 const TSX = ['--import', 'tsx'];
-const MODEL_DIR = resolve(REPO_ROOT, 'models/sentiment_analysis');
-const ROUTE_V1 = '/v1/inference/sentiment_analysis';
 const ROUTE_V2 = '/v2/inference/sentiment_analysis';
 const log = (message: string) => console.error(`[soak] ${message}`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -208,13 +205,7 @@ async function main(): Promise<void> {
   let service: Running | undefined;
   try {
     log('starting the service (package.json start:prod)');
-    service = await start(
-      'service',
-      NODE,
-      serviceArgs(),
-      { ...serviceEnv(), LOG_LEVEL: 'warn', HOST: '127.0.0.1', MODEL_DIR, TF_SERVING_URL: standIn.url },
-      '/health/ready',
-    );
+    service = await startService('service', { TF_SERVING_URL: standIn.url });
     await waitFor(`${service.url}/health/dependencies`, 60_000);
     const svc = service;
     const pid = svc.child.pid;

@@ -45,13 +45,7 @@ export class OnnxSession {
   static async create(modelPath: string, options: OnnxSessionOptions): Promise<OnnxSession> {
     // Read the file ourselves (asynchronously, off the event loop) so a missing or unreadable file fails with
     // the path in the message, and the loader works the same from any file system or stream.
-    return OnnxSession.fromBytes(await readFile(modelPath), modelPath, options);
-  }
-
-  /** A session over model bytes already read (`source` names them in errors). */
-  private static async fromBytes(bytes: Uint8Array, source: string, options: OnnxSessionOptions): Promise<OnnxSession> {
-    const modelPath = source;
-    const session = await ort.InferenceSession.create(bytes, {
+    const session = await ort.InferenceSession.create(await readFile(modelPath), {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       intraOpNumThreads: options.intraOpNumThreads,
