@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # Sentiment analysis inference service (v1 on ONNX Runtime in-process; v2 calls TensorFlow Serving).
 #
 #   docker buildx build --platform linux/amd64,linux/arm64 -t ghcr.io/OWNER/sentiment-analysis:$(node -p "require('./package.json').version") .

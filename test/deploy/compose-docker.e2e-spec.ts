@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/index.js';
 import { outOfSync, readVersions } from '../../tools/release/sync-versions.js';
 import { REPO_ROOT } from '../support/app.js';
+import { run } from '../support/docker.js';
 import { SERVICE_COMMAND, SERVICE_ENV } from '../support/service-process.js';
 
 interface ComposeService {
@@ -131,6 +132,24 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health\/live/m);
     expect(runtime).not.toMatch(/^(ENTRYPOINT|CMD) .*npm/m);
   });
+
+  it('should build with the frontend built into Docker: no # syntax line (it pulls an image from a registry)', () => {
+    expect(dockerfile).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it("should resolve the build stage's production-only install (npm prune --omit=dev) without a conflict", async () => {
+    // `npm ci` accepts a lockfile that `npm prune` then refuses (ERESOLVE on a peer dependency): the dry run
+    // resolves the tree exactly as the build stage's prune does, without changing node_modules.
+    const prune = await run(
+      'npm',
+      ['prune', '--omit=dev', '--ignore-scripts', '--dry-run', '--no-audit', '--no-fund'],
+      { timeoutMs: 120_000 },
+    );
+    expect({ code: prune.code, errors: prune.stderr.split('\n').filter((l) => /npm error/.test(l)) }).toEqual({
+      code: 0,
+      errors: [],
+    });
+  }, 130_000);
 
   it('should send the build only what it copies (.dockerignore allow-list)', () => {
     const ignore = readFileSync(resolve(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
