@@ -20,7 +20,7 @@ import {
   validateManifest,
   type Manifest,
 } from '../support/k8s-validation.js';
-import { parseModelServerConfig } from './text-proto.js';
+import { parseModelServerConfig } from '../support/tf-serving/text-proto.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = resolve(ROOT, 'helm/sentiment-analysis');

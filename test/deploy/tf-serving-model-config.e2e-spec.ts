@@ -14,7 +14,12 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
 import { expectedFiles, readVersions, servedVersionProblems } from '../../tools/release/sync-versions.js';
 import { containersOf, parseManifests, readManifests, type Manifest } from '../support/k8s-validation.js';
-import { MODEL_SERVER_CONFIG, parseModelServerConfig, parseTextProto, type ServedModel } from './text-proto.js';
+import {
+  MODEL_SERVER_CONFIG,
+  parseModelServerConfig,
+  parseTextProto,
+  type ServedModel,
+} from '../support/tf-serving/text-proto.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8');

@@ -1,27 +1,32 @@
 /**
- * `npm run tf-serving:stand-in [-- --port 8501 --model-base models/sentiment_analysis --policy all]` (or PORT=...)
+ * The stand-in's `tensorflow_model_server` command: TF Serving's REST API from the repository's SavedModels, with
+ * TF Serving's own flags (model-server.ts). The stand-in image runs it behind TF Serving's Docker entrypoint.
  *
- * Local development without Docker: TF Serving's REST API on the given port, serving the repository's
- * SavedModel through the protocol stand-in (tfjs). Not for production: use the tensorflow/serving image.
+ *   npm run tf-serving:stand-in                     # models/sentiment_analysis on port 8501 (or $PORT)
+ *   npm run tf-serving:stand-in -- --model_config_file=FILE --allow_version_labels_for_unavailable_models=true
+ *
+ * For development and tests without Docker or the tensorflow/serving image; not for production.
  */
-import { parseArgs } from 'node:util';
-import { startStandIn } from './stand-in.js';
+import { fileURLToPath } from 'node:url';
+import { parseModelServerFlags, startModelServer } from './model-server.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8501' },
-    'model-base': { type: 'string' },
-    'model-name': { type: 'string', default: 'sentiment_analysis' },
-    policy: { type: 'string', default: 'latest' },
-  },
-});
-const server = await startStandIn({
-  port: Number(values.port),
-  modelName: values['model-name'],
-  policy: values.policy === 'all' ? 'all' : 'latest',
-  ...(values['model-base'] ? { modelBase: values['model-base'] } : {}),
-});
-console.log(`TF Serving protocol stand-in: ${server.url}/v1/models/${values['model-name']}`);
-const stop = () => void server.stop().then(() => process.exit(0));
+let running: Awaited<ReturnType<typeof startModelServer>>;
+try {
+  const flags = parseModelServerFlags(process.argv.slice(2), {
+    // Conveniences of the stand-in, where the real binary has none: the repository's model, on $PORT or 8501.
+    restApiPort: Number(process.env.PORT ?? 8501),
+    modelName: 'sentiment_analysis',
+    modelBasePath: fileURLToPath(new URL('../../../models/sentiment_analysis', import.meta.url)),
+  });
+  running = await startModelServer(flags);
+  for (const [name, versions] of running.versions) {
+    console.log(`Successfully loaded servable version {name: ${name} version: ${versions.join(', ')}}`);
+  }
+  console.log(`Exporting HTTP/REST API at:0.0.0.0:${flags.restApiPort} ... (TF Serving REST stand-in; no gRPC)`);
+} catch (error) {
+  console.error(`Failed to start server. Error: ${(error as Error).message}`);
+  process.exit(1);
+}
+const stop = () => void running.server.stop().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -141,6 +141,7 @@ export class TfServingProtocolServer {
   private readonly models = new Map<string, Map<string, Version>>();
   private readonly labels = new Map<string, Map<string, string>>();
   private port = 0;
+  private host = '127.0.0.1';
   faults: Faults = {};
   /** Every request seen: method, path and parsed body (for assertions on what the client sent). */
   readonly requests: { method: string; path: string; body: unknown }[] = [];
@@ -157,11 +158,12 @@ export class TfServingProtocolServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Listens (again) on the same port as before, or on a free one the first time. */
-  async start(port = this.port): Promise<void> {
+  /** Listens (again) on the same port as before, or on a free one the first time; on loopback unless told. */
+  async start(port = this.port, host = this.host): Promise<void> {
+    this.host = host;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
+      this.server.listen(port, host, () => {
         this.server.off('error', reject);
         resolve();
       });
