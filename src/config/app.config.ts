@@ -135,6 +135,11 @@ export const envSchema = z.object({
   TF_SERVING_TIMEOUT_MS: integer(1, 120_000).default(5000),
   /** v2: extra attempts after a connection failure or a 503 from TF Serving (predict is idempotent). */
   TF_SERVING_RETRIES: integer(0, 10).default(2),
+  /**
+   * v2: budget of opening a connection to TF Serving, DNS lookup included (ms); past it v2 answers 503 at once (not
+   * retried). Raise it where name resolution is slow.
+   */
+  TF_SERVING_CONNECT_TIMEOUT_MS: integer(1, 60_000).default(500),
   /** v2: how often the model's status is polled (ms); readiness of v2 follows it. */
   TF_SERVING_STATUS_INTERVAL_MS: integer(100, 600_000).default(5000),
   /**
@@ -191,6 +196,7 @@ export interface AppConfig {
     readonly signature: string;
     readonly timeoutMs: number;
     readonly retries: number;
+    readonly connectTimeoutMs: number;
     readonly statusIntervalMs: number;
     readonly circuit: { readonly minCalls: number; readonly errorPercent: number; readonly resetMs: number };
   };
@@ -300,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       signature: e.TF_SERVING_SIGNATURE,
       timeoutMs: e.TF_SERVING_TIMEOUT_MS,
       retries: e.TF_SERVING_RETRIES,
+      connectTimeoutMs: e.TF_SERVING_CONNECT_TIMEOUT_MS,
       statusIntervalMs: e.TF_SERVING_STATUS_INTERVAL_MS,
       circuit: {
         minCalls: e.TF_SERVING_CIRCUIT_MIN_CALLS,

@@ -19,6 +19,7 @@ import { TfServingStrategy } from './tf-serving.strategy.js';
           label: tfServing.label,
           timeoutMs: tfServing.timeoutMs,
           retries: tfServing.retries,
+          connectTimeoutMs: tfServing.connectTimeoutMs,
         }),
       inject: [APP_CONFIG],
     },

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type AgentOptions, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../common/errors/index.js';
 import { TfServingClient, parseTfServingJson } from './tf-serving.client.js';
@@ -109,6 +109,24 @@ describe(TfServingClient.name, () => {
   it('should report an unreachable upstream as unavailable, naming the address', async () => {
     const c = new TfServingClient({ url: 'http://127.0.0.1:9', modelName: 'm', timeoutMs: 1000, retries: 1 }, () => 0);
     await expect(c.status()).rejects.toThrow(/TensorFlow Serving is unavailable: ECONNREFUSED http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('should fail fast, without retrying, when no connection opens within the connect budget (name lookup hangs)', async () => {
+    let lookups = 0;
+    // A name that never resolves (as when the host is stopped and DNS does not answer).
+    const hanging = (() => void lookups++) as unknown as NonNullable<AgentOptions['lookup']>;
+    const c = new TfServingClient(
+      { url: 'http://tf-serving:8501', modelName: 'm', timeoutMs: 5000, retries: 2, connectTimeoutMs: 200 },
+      () => 0,
+      { lookup: hanging },
+    );
+    const started = Date.now();
+    await expect(c.status()).rejects.toThrow(
+      /TensorFlow Serving is unavailable: ECONNECT_TIMEOUT http:\/\/tf-serving:8501/,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(lookups).toBe(1);
+    c.close();
   });
 
   it('should reject a 200 whose body is not JSON', async () => {

@@ -1,6 +1,8 @@
 import axios, { type AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
-import { Agent as HttpAgent } from 'node:http';
+import { type AgentOptions, Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   type DomainError,
   UpstreamFailedError,
@@ -32,6 +34,44 @@ export interface TfServingClientOptions {
   readonly timeoutMs: number;
   /** Extra attempts after a connection failure or a 503. */
   readonly retries: number;
+  /**
+   * Budget of opening a connection, DNS lookup included (ms): past it TF Serving counts as unreachable (503 at
+   * once, not retried). Default 500.
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/** The error code of a connection that did not open within its budget. */
+const CONNECT_TIMEOUT = 'ECONNECT_TIMEOUT';
+
+/** Destroys `socket` with CONNECT_TIMEOUT unless it connects within `ms`: covers the DNS lookup and the TCP handshake. */
+function limitConnect(socket: Duplex, ms: number): void {
+  const net = socket as Socket;
+  if (!net.connecting) {
+    return;
+  }
+  const timer = setTimeout(
+    () => net.destroy(Object.assign(new Error(`no connection within ${ms} ms`), { code: CONNECT_TIMEOUT })),
+    ms,
+  );
+  const clear = () => clearTimeout(timer);
+  net.once('connect', clear).once('close', clear);
+}
+
+/**
+ * `agent`, whose new connections must open within `ms` (a stopped host whose name no longer resolves, or resolves
+ * slowly, then fails fast instead of using up the call's whole budget).
+ */
+function withConnectTimeout<A extends HttpAgent>(agent: A, ms: number): A {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (...args) => {
+    const socket = create(...args);
+    if (socket) {
+      limitConnect(socket, ms);
+    }
+    return socket;
+  };
+  return agent;
 }
 
 /** Socket-level failures where the request never got an answer: safe to retry an idempotent predict. */
@@ -43,6 +83,7 @@ const CONNECTION_FAILURES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  CONNECT_TIMEOUT,
 ]);
 
 const NON_FINITE_TOKEN = /(-?Infinity|NaN)/y;
@@ -95,13 +136,19 @@ export function parseTfServingJson(text: string): unknown {
  */
 export class TfServingClient {
   private readonly http: AxiosInstance;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
 
   constructor(
     readonly options: TfServingClientOptions,
     private readonly random: () => number = Math.random,
+    /** Socket options for the connection pool (tests give it a name lookup of their own). */
+    agentOptions: AgentOptions = {},
   ) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 500;
+    const pool = { ...agentOptions, keepAlive: true, maxSockets: 64 };
+    this.httpAgent = withConnectTimeout(new HttpAgent(pool), connectTimeoutMs);
+    this.httpsAgent = withConnectTimeout(new HttpsAgent(pool), connectTimeoutMs);
     this.http = axios.create({
       baseURL: options.url,
       httpAgent: this.httpAgent,
@@ -161,6 +208,8 @@ export class TfServingClient {
         throw new UpstreamTimeoutError(TF_SERVING, this.options.timeoutMs);
       }
       let error: DomainError;
+      // A connection that did not open in time is not retried: the host is gone or its name does not resolve.
+      let connectTimedOut = false;
       try {
         const response = await this.http.request<string>({ method, url: path, data: body, timeout: remaining, signal });
         const result = this.read(schema, response);
@@ -170,9 +219,10 @@ export class TfServingClient {
         error = result;
       } catch (thrown) {
         signal?.throwIfAborted();
+        connectTimedOut = (thrown as AxiosError).code === CONNECT_TIMEOUT;
         error = this.fromTransportError(thrown as AxiosError, remaining);
       }
-      const retryable = error instanceof UpstreamUnavailableError;
+      const retryable = error instanceof UpstreamUnavailableError && !connectTimedOut;
       if (!retryable || attempt >= this.options.retries) {
         throw error;
       }
