@@ -6,8 +6,9 @@
  * against the Kubernetes API schemas and compared with k8s/.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
-import { delimiter, join, relative, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse, parseDocument } from 'yaml';
@@ -21,6 +22,7 @@ import {
   type Manifest,
 } from '../support/k8s-validation.js';
 import { parseModelServerConfig } from '../support/tf-serving/text-proto.js';
+import { describeWhere, findOnPath } from '../support/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = resolve(ROOT, 'helm/sentiment-analysis');
@@ -304,19 +306,6 @@ function valuesReferences(actions: readonly TemplateAction[]): Map<string, strin
 
 // ---------------------------------------------------------------------------------------------------------------
 // helm, when present.
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 const HELM = findOnPath('helm');
 
@@ -788,149 +777,168 @@ describe('Helm chart helm/sentiment-analysis', () => {
     });
   });
 
-  describe('helm lint and helm template', () => {
-    if (HELM === undefined) {
-      console.log(
-        "helm not found on PATH: skipping helm lint/template (the chart's values and templates were checked statically)",
-      );
-    }
-    const withHelm = HELM === undefined ? it.skip : it;
-    const VARIANTS: string[][] = [
-      [],
-      ['autoscaling.enabled=false', 'replicaCount=1'],
-      ['tfServing.enabled=false'],
-      ['tfServing.versions={1,2}', 'tfServing.labels.canary=2'],
-    ];
+  describeWhere(
+    HELM === undefined ? 'helm not found on PATH (../shared/tools/helm-kubectl DIR installs it)' : undefined,
+    'helm lint, helm template and helm package',
+    () => {
+      const VARIANTS: string[][] = [
+        [],
+        ['autoscaling.enabled=false', 'replicaCount=1'],
+        ['tfServing.enabled=false'],
+        ['tfServing.versions={1,2}', 'tfServing.labels.canary=2'],
+      ];
 
-    withHelm(
-      'should pass helm lint with the defaults and each variant',
-      () => {
-        for (const sets of VARIANTS) {
-          expect(helm('lint', CHART, ...sets.flatMap((s) => ['--set', s]))).toMatch(/0 chart\(s\) failed/);
-        }
-      },
-      HELM_TIMEOUT_MS,
-    );
-
-    withHelm(
-      'should render manifests the Kubernetes API schemas accept, for the defaults and each variant',
-      async () => {
-        for (const sets of VARIANTS) {
-          const manifests = helmTemplate('test', ...sets);
-          expect(manifests.length).toBeGreaterThan(0);
-          for (const manifest of manifests) {
-            await validateManifest(manifest, `helm template test ${sets.join(' ')}`);
+      it(
+        'should pass helm lint --strict with the defaults and each variant',
+        () => {
+          for (const sets of VARIANTS) {
+            expect(helm('lint', '--strict', CHART, ...sets.flatMap((s) => ['--set', s]))).toMatch(
+              /0 chart\(s\) failed/,
+            );
           }
-        }
-      },
-      HELM_TIMEOUT_MS,
-    );
+        },
+        HELM_TIMEOUT_MS,
+      );
 
-    withHelm(
-      'should render what k8s/ deploys, plus the helm test pod, when the release is named sentiment-analysis',
-      () => {
-        const rendered = helmTemplate(CHART_NAME);
-        const k8s = k8sManifests();
-        const pods = byKind(rendered, 'Pod');
-        expect(kindsAndNames(rendered.filter((m) => m.kind !== 'Pod'))).toEqual(kindsAndNames(k8s));
-        for (const expected of k8s) {
-          const actual = rendered.find((m) => m.kind === expected.kind && m.metadata.name === expected.metadata.name)!;
-          expect(comparable(actual)).toEqual(comparable(expected));
-          expect(actual.metadata.labels).toMatchObject({
-            ...expected.metadata.labels,
-            'app.kubernetes.io/managed-by': 'Helm',
-          });
-          expect(actual.metadata.labels?.['helm.sh/chart']).toBe(`${CHART_NAME}-${pkg.version}`);
-        }
-        const api = rendered.find((m) => m.kind === 'Deployment' && m.metadata.name === CHART_NAME)!;
-        const template = (api.spec as { template: { metadata: { annotations: Record<string, string> } } }).template;
-        expect(template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
-        expect(pods).toHaveLength(1);
-        expect(pods[0]!.metadata.annotations).toEqual({
-          'helm.sh/hook': 'test',
-          'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
-        });
-        const [testContainer] = containersOf(pods[0]!);
-        expect(testContainer!.image).toBe(`${CHART_NAME}:${pkg.version}`);
-        expect(testContainer!.command).toEqual([
-          'node',
-          '-e',
-          "fetch('http://sentiment-analysis:80/health/ready').then(r => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))",
-        ]);
-        expect(testContainer!.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
-        expect(testContainer!.resources).toBeDefined();
-        expect((pods[0]!.spec as { securityContext: unknown }).securityContext).toMatchObject({ runAsNonRoot: true });
-      },
-      HELM_TIMEOUT_MS,
-    );
-
-    withHelm(
-      "should render TF Serving's model config from tfServing.versions and labels, and refuse unserved ones",
-      () => {
-        const modelConfigOf = (manifests: Manifest[]) => {
-          const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-tf-serving'));
-          return (configMap as Manifest & { data: Record<string, string> }).data['models.config']!;
-        };
-        const checksumOf = (manifests: Manifest[]) =>
-          (
-            manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-tf-serving'))!.spec as {
-              template: { metadata: { annotations: Record<string, string> } };
+      it(
+        'should render manifests the Kubernetes API schemas accept, for the defaults and each variant',
+        async () => {
+          for (const sets of VARIANTS) {
+            const manifests = helmTemplate('test', ...sets);
+            expect(manifests.length).toBeGreaterThan(0);
+            for (const manifest of manifests) {
+              await validateManifest(manifest, `helm template test ${sets.join(' ')}`);
             }
-          ).template.metadata.annotations['checksum/model-config'];
-        const defaults = helmTemplate('test');
-        expect(modelConfigOf(defaults)).toBe(renderModelConfig(readValues()));
-        const canary = helmTemplate('test', 'tfServing.versions={1,2}', 'tfServing.labels.canary=2');
-        expect(parseModelServerConfig(modelConfigOf(canary))).toEqual([
-          {
-            name: 'sentiment_analysis',
-            basePath: '/models/sentiment_analysis',
-            platform: 'tensorflow',
-            versions: [1, 2],
-            labels: { stable: 1, canary: 2 },
-          },
-        ]);
-        expect(checksumOf(canary)).toMatch(/^[0-9a-f]{64}$/);
-        expect(checksumOf(canary)).not.toBe(checksumOf(defaults));
-        // v2 on the canary label; v1 stays on model.version.
-        const onLabel = helmTemplate(
-          'test',
-          'tfServing.versions={1,2}',
-          'tfServing.labels.canary=2',
-          'config.TF_SERVING_MODEL_LABEL=canary',
-        );
-        const data = (byKind(onLabel, 'ConfigMap').find((m) => m.metadata.name === 'test-sentiment-analysis') as
-          (Manifest & { data: Record<string, string> }) | undefined)!.data;
-        expect(loadConfig(data).tfServing).toMatchObject({ label: 'canary', version: undefined });
-        expect(() => helmTemplate('test', 'tfServing.labels.canary=2')).toThrow(/canary is version 2, which/);
-        expect(() => helmTemplate('test', 'model.version=2')).toThrow(/v2 asks TF Serving for version 2/);
-        expect(() => helmTemplate('test', 'config.TF_SERVING_MODEL_LABEL=beta')).toThrow(/does not define/);
-        expect(() => helmTemplate('test', 'tfServing.enabled=false', 'model.version=2')).not.toThrow();
-      },
-      HELM_TIMEOUT_MS,
-    );
+          }
+        },
+        HELM_TIMEOUT_MS,
+      );
 
-    withHelm(
-      'should drop the HPA and the PDB for one fixed replica, and TF Serving when disabled',
-      () => {
-        const fixed = helmTemplate('test', 'autoscaling.enabled=false', 'replicaCount=1');
-        expect(byKind(fixed, 'HorizontalPodAutoscaler')).toEqual([]);
-        expect(byKind(fixed, 'PodDisruptionBudget')).toEqual([]);
-        const api = byKind(fixed, 'Deployment').find((m) => m.metadata.name === 'test-sentiment-analysis')!;
-        expect((api.spec as { replicas: number }).replicas).toBe(1);
-        const defaults = helmTemplate('test');
-        expect(byKind(defaults, 'PodDisruptionBudget')).toHaveLength(1);
-        expect(
-          byKind(defaults, 'Deployment').find((m) => m.metadata.name === 'test-sentiment-analysis')!.spec,
-        ).not.toHaveProperty('replicas');
-        const withoutTfServing = helmTemplate('test', 'tfServing.enabled=false');
-        expect(kindsAndNames(withoutTfServing).filter((name) => name.includes('tf-serving'))).toEqual([]);
-        const configMap = byKind(withoutTfServing, 'ConfigMap')[0] as Manifest & { data: Record<string, string> };
-        expect(configMap.data).not.toHaveProperty('TF_SERVING_URL');
-        expect(() => loadConfig(configMap.data)).not.toThrow();
-        const withTfServing = byKind(defaults, 'ConfigMap')[0] as Manifest & { data: Record<string, string> };
-        expect(withTfServing.data.TF_SERVING_URL).toBe('http://test-sentiment-analysis-tf-serving:8501');
-      },
-      HELM_TIMEOUT_MS,
-    );
-  });
+      it(
+        'should render what k8s/ deploys, plus the helm test pod, when the release is named sentiment-analysis',
+        () => {
+          const rendered = helmTemplate(CHART_NAME);
+          const k8s = k8sManifests();
+          const pods = byKind(rendered, 'Pod');
+          expect(kindsAndNames(rendered.filter((m) => m.kind !== 'Pod'))).toEqual(kindsAndNames(k8s));
+          for (const expected of k8s) {
+            const actual = rendered.find(
+              (m) => m.kind === expected.kind && m.metadata.name === expected.metadata.name,
+            )!;
+            expect(comparable(actual)).toEqual(comparable(expected));
+            expect(actual.metadata.labels).toMatchObject({
+              ...expected.metadata.labels,
+              'app.kubernetes.io/managed-by': 'Helm',
+            });
+            expect(actual.metadata.labels?.['helm.sh/chart']).toBe(`${CHART_NAME}-${pkg.version}`);
+          }
+          const api = rendered.find((m) => m.kind === 'Deployment' && m.metadata.name === CHART_NAME)!;
+          const template = (api.spec as { template: { metadata: { annotations: Record<string, string> } } }).template;
+          expect(template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+          expect(pods).toHaveLength(1);
+          expect(pods[0]!.metadata.annotations).toEqual({
+            'helm.sh/hook': 'test',
+            'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+          });
+          const [testContainer] = containersOf(pods[0]!);
+          expect(testContainer!.image).toBe(`${CHART_NAME}:${pkg.version}`);
+          expect(testContainer!.command).toEqual([
+            'node',
+            '-e',
+            "fetch('http://sentiment-analysis:80/health/ready').then(r => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))",
+          ]);
+          expect(testContainer!.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
+          expect(testContainer!.resources).toBeDefined();
+          expect((pods[0]!.spec as { securityContext: unknown }).securityContext).toMatchObject({ runAsNonRoot: true });
+        },
+        HELM_TIMEOUT_MS,
+      );
+
+      it(
+        "should render TF Serving's model config from tfServing.versions and labels, and refuse unserved ones",
+        () => {
+          const modelConfigOf = (manifests: Manifest[]) => {
+            const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-tf-serving'));
+            return (configMap as Manifest & { data: Record<string, string> }).data['models.config']!;
+          };
+          const checksumOf = (manifests: Manifest[]) =>
+            (
+              manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-tf-serving'))!.spec as {
+                template: { metadata: { annotations: Record<string, string> } };
+              }
+            ).template.metadata.annotations['checksum/model-config'];
+          const defaults = helmTemplate('test');
+          expect(modelConfigOf(defaults)).toBe(renderModelConfig(readValues()));
+          const canary = helmTemplate('test', 'tfServing.versions={1,2}', 'tfServing.labels.canary=2');
+          expect(parseModelServerConfig(modelConfigOf(canary))).toEqual([
+            {
+              name: 'sentiment_analysis',
+              basePath: '/models/sentiment_analysis',
+              platform: 'tensorflow',
+              versions: [1, 2],
+              labels: { stable: 1, canary: 2 },
+            },
+          ]);
+          expect(checksumOf(canary)).toMatch(/^[0-9a-f]{64}$/);
+          expect(checksumOf(canary)).not.toBe(checksumOf(defaults));
+          // v2 on the canary label; v1 stays on model.version.
+          const onLabel = helmTemplate(
+            'test',
+            'tfServing.versions={1,2}',
+            'tfServing.labels.canary=2',
+            'config.TF_SERVING_MODEL_LABEL=canary',
+          );
+          const data = (byKind(onLabel, 'ConfigMap').find((m) => m.metadata.name === 'test-sentiment-analysis') as
+            (Manifest & { data: Record<string, string> }) | undefined)!.data;
+          expect(loadConfig(data).tfServing).toMatchObject({ label: 'canary', version: undefined });
+          expect(() => helmTemplate('test', 'tfServing.labels.canary=2')).toThrow(/canary is version 2, which/);
+          expect(() => helmTemplate('test', 'model.version=2')).toThrow(/v2 asks TF Serving for version 2/);
+          expect(() => helmTemplate('test', 'config.TF_SERVING_MODEL_LABEL=beta')).toThrow(/does not define/);
+          expect(() => helmTemplate('test', 'tfServing.enabled=false', 'model.version=2')).not.toThrow();
+        },
+        HELM_TIMEOUT_MS,
+      );
+
+      it(
+        'should drop the HPA and the PDB for one fixed replica, and TF Serving when disabled',
+        () => {
+          const fixed = helmTemplate('test', 'autoscaling.enabled=false', 'replicaCount=1');
+          expect(byKind(fixed, 'HorizontalPodAutoscaler')).toEqual([]);
+          expect(byKind(fixed, 'PodDisruptionBudget')).toEqual([]);
+          const api = byKind(fixed, 'Deployment').find((m) => m.metadata.name === 'test-sentiment-analysis')!;
+          expect((api.spec as { replicas: number }).replicas).toBe(1);
+          const defaults = helmTemplate('test');
+          expect(byKind(defaults, 'PodDisruptionBudget')).toHaveLength(1);
+          expect(
+            byKind(defaults, 'Deployment').find((m) => m.metadata.name === 'test-sentiment-analysis')!.spec,
+          ).not.toHaveProperty('replicas');
+          const withoutTfServing = helmTemplate('test', 'tfServing.enabled=false');
+          expect(kindsAndNames(withoutTfServing).filter((name) => name.includes('tf-serving'))).toEqual([]);
+          const configMap = byKind(withoutTfServing, 'ConfigMap')[0] as Manifest & { data: Record<string, string> };
+          expect(configMap.data).not.toHaveProperty('TF_SERVING_URL');
+          expect(() => loadConfig(configMap.data)).not.toThrow();
+          const withTfServing = byKind(defaults, 'ConfigMap')[0] as Manifest & { data: Record<string, string> };
+          expect(withTfServing.data.TF_SERVING_URL).toBe('http://test-sentiment-analysis-tf-serving:8501');
+        },
+        HELM_TIMEOUT_MS,
+      );
+
+      it(
+        'should package the chart, and the package lint and render as the folder does',
+        () => {
+          const out = mkdtempSync(join(tmpdir(), 'helm-package-'));
+          try {
+            expect(helm('package', CHART, '--destination', out)).toMatch(/Successfully packaged chart/);
+            const archive = join(out, `${CHART_NAME}-${pkg.version}.tgz`);
+            expect(readdirSync(out)).toEqual([`${CHART_NAME}-${pkg.version}.tgz`]);
+            expect(helm('lint', '--strict', archive)).toMatch(/0 chart\(s\) failed/);
+            expect(helm('template', 'test', archive)).toBe(helm('template', 'test', CHART));
+          } finally {
+            rmSync(out, { recursive: true, force: true });
+          }
+        },
+        HELM_TIMEOUT_MS,
+      );
+    },
+  );
 });

@@ -10,13 +10,16 @@ import request from 'supertest';
 import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/index.js';
 import { REPO_ROOT, startApp } from '../support/app.js';
+import { run } from '../support/docker.js';
 import {
   type Manifest,
   RECOMMENDED_LABELS,
   containersOf,
+  parseManifests,
   readManifests,
   validateManifest,
 } from '../support/k8s-validation.js';
+import { describeWhere, findOnPath } from '../support/tools.js';
 
 const K8S = resolve(REPO_ROOT, 'k8s');
 const pkg = JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -205,3 +208,22 @@ describe('k8s/ manifests', () => {
     });
   });
 });
+
+const KUBECTL = findOnPath('kubectl');
+describeWhere(
+  KUBECTL === undefined ? 'kubectl not found on PATH (../shared/tools/helm-kubectl DIR installs it)' : undefined,
+  'kubectl kustomize k8s/ (what kubectl apply -k deploys)',
+  () => {
+    it('should render exactly the manifests the tests above check, each valid', async () => {
+      const rendered = await run(KUBECTL!, ['kustomize', K8S], { timeoutMs: 60_000 });
+      expect(rendered.stderr).toBe('');
+      const kustomized = parseManifests(rendered.stdout, 'kubectl kustomize k8s/');
+      const key = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
+      expect(kustomized.map(key).sort()).toEqual(manifests.map(({ m }) => key(m)).sort());
+      for (const manifest of kustomized) {
+        expect(manifest).toEqual(manifests.find(({ m }) => key(m) === key(manifest))!.m);
+        await validateManifest(manifest, `kubectl kustomize k8s/: ${key(manifest)}`);
+      }
+    }, 70_000);
+  },
+);
