@@ -78,10 +78,10 @@ export async function buildStandInImage(tag: string): Promise<number> {
   const started = performance.now();
   const context = mkdtempSync(join(tmpdir(), 'tf-serving-stand-in-'));
   try {
+    // esbuild's bin is a Node script or, once its install script has run, the native binary: run it either way.
     const bundle = await run(
-      process.execPath,
+      resolve(REPO_ROOT, 'node_modules/.bin/esbuild'),
       [
-        resolve(REPO_ROOT, 'node_modules/esbuild/bin/esbuild'),
         join(STAND_IN_DIR, 'serve.ts'),
         '--bundle',
         '--platform=node',
