@@ -6,6 +6,8 @@ import { AppModule } from './app.module.js';
 import { ConfigValidationError, loadConfig } from './config/index.js';
 import { configureApp, createHttpAdapter } from './configure-app.js';
 import { applyHeapGrowingPercent } from './common/system/v8-heap.js';
+import { ModelMemoryError, planOnnxExecution } from './inference/onnx/onnx-threading.js';
+import { loadModelBundle } from './model/model-bundle.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -17,6 +19,16 @@ async function bootstrap(): Promise<void> {
       process.exit(78); // EX_CONFIG
     }
     throw error;
+  }
+  try {
+    // Refuse at once, with the memory it needs, a model that cannot fit the container (instead of OOM kills).
+    planOnnxExecution(config, loadModelBundle(config.model.dir, config.model.version).files.onnx);
+  } catch (error) {
+    if (error instanceof ModelMemoryError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    // A model folder that cannot be opened is reported by the model module, as before.
   }
   applyHeapGrowingPercent(config.memory.heapGrowingPercent);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {

@@ -13,7 +13,7 @@ export interface SentimentServiceProviderOptions {
   /** Injection token of the strategy behind it. */
   readonly strategy: string;
   /** Model calls in flight at once when batching. */
-  readonly concurrency: (config: AppConfig) => number;
+  readonly concurrency: (config: AppConfig, bundle: ModelBundle) => number;
 }
 
 /**
@@ -33,7 +33,7 @@ export function sentimentServiceProvider(options: SentimentServiceProviderOption
       let service: SentimentService | null = null;
       const observer = metrics.observeApi(options.version, () => service!);
       service = new SentimentService(
-        withBatching(strategy, config.batching, options.concurrency(config), observer),
+        withBatching(strategy, config.batching, options.concurrency(config, bundle), observer),
         tokenizer,
         bundle.config.labels,
         { maxInFlight: config.requests.maxInFlight, observer },

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { SENTENCES } from '../../bench/lib/sentences.js';
 import { REPO_ROOT } from '../support/app.js';
-import { APP_VERSION, NODE_IMAGE, buildServiceImage, docker, imageSize, waitFor } from '../support/docker.js';
+import { APP_VERSION, NODE_IMAGE, buildServiceImage, docker, imageSize, run, waitFor } from '../support/docker.js';
 import { readManifests } from '../support/k8s-validation.js';
 import { readmeCurl, sendCurl } from '../support/readme.js';
 import { describeWhere, dockerUnavailable } from '../support/tools.js';
@@ -76,6 +76,20 @@ describeWhere(dockerUnavailable(), 'the image on a real Docker engine', () => {
     expect(recorded).toBeDefined();
     expect(Math.abs(total - base - recorded!.ownBytes) / recorded!.ownBytes).toBeLessThan(0.1);
   }, 120_000);
+
+  it('should refuse to start, in one line with the memory it needs, under a memory limit the model cannot fit', async () => {
+    const id = await docker(['run', '--detach', '--memory', '300m', '--memory-swap', '300m', IMAGE]);
+    try {
+      const code = await docker(['wait', id], 60_000);
+      const logs = await run('docker', ['logs', id]);
+      expect({ code, stdout: logs.stdout }).toEqual({ code: '78', stdout: '' });
+      expect(logs.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/model\.onnx needs about \d+ MiB of memory .* the container's memory limit is 300 MiB/),
+      ]);
+    } finally {
+      await docker(['rm', '--force', id]);
+    }
+  }, 70_000);
 
   it(
     'should start read-only, unprivileged, as uid 1000, and be ready within the startupProbe budget',

@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import type { AppConfig } from '../../config/index.js';
 import { usableCpus } from '../../common/system/cpu-quota.js';
+import { cgroupMemoryLimit } from '../../common/system/memory-limit.js';
 
 export interface OnnxThreading {
   /** Worker threads with a session each; 0 = inline on the main thread. */
@@ -16,6 +18,87 @@ export interface OnnxThreading {
  */
 export function onnxThreading({ onnx }: AppConfig, cpus = usableCpus()): OnnxThreading {
   const workers = onnx.execution === 'workers' ? onnx.workers || cpus : 0;
-  const intraOpThreads = onnx.intraOpThreads || Math.max(1, Math.floor(cpus / Math.max(1, workers)));
-  return { workers, intraOpThreads, parallelism: Math.max(1, workers) };
+  return threadsFor(workers, onnx.intraOpThreads, cpus);
+}
+
+function threadsFor(workers: number, intraOpThreads: number, cpus: number): OnnxThreading {
+  return {
+    workers,
+    intraOpThreads: intraOpThreads || Math.max(1, Math.floor(cpus / Math.max(1, workers))),
+    parallelism: Math.max(1, workers),
+  };
+}
+
+/**
+ * What the process needs besides the ONNX Runtime sessions (Node, Nest, the tokenizer, requests in flight), and what
+ * each session needs per byte of model.onnx (the file's bytes, ONNX Runtime's initializers and pre-packed weights).
+ * Measured on a BERT-base-shaped model (363 MB model.onnx): RSS 1.1 GiB with one worker, 1.9 GiB with two; the
+ * bundled model's soak peaks at 335 MB with two.
+ */
+export const MEMORY_MODEL = { processBytes: 300 * 2 ** 20, perSessionFactor: 2.2, usableShare: 0.9 } as const;
+
+export interface OnnxExecutionPlan extends OnnxThreading {
+  /** The container's memory limit (bytes), or null when there is none. */
+  readonly memoryLimitBytes: number | null;
+  readonly modelBytes: number;
+  /** What the plan is expected to use at peak (bytes). */
+  readonly estimatedBytes: number;
+  /** Why the worker count is below what the CPUs allow, when it is. */
+  readonly reducedFor?: 'memory';
+}
+
+/** The model cannot be served within the container's memory limit: the one line says what it needs. */
+export class ModelMemoryError extends Error {
+  override readonly name = 'ModelMemoryError';
+}
+
+const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+
+/**
+ * v1's execution plan under the container's memory limit: the threading above, with fewer workers (each a full
+ * session) when they would not fit in `usableShare` of the limit, and their intra-op threads raised so the CPUs stay
+ * in use. Throws ModelMemoryError when even one session does not fit, or when an explicit ONNX_WORKERS does not.
+ */
+export function planOnnxExecution(
+  config: AppConfig,
+  modelPath: string,
+  cpus = usableCpus(),
+  memoryLimitBytes = cgroupMemoryLimit(),
+): OnnxExecutionPlan {
+  // No model.onnx: v1 fails to load on its own; the plan then counts the process alone.
+  const modelBytes = statSync(modelPath, { throwIfNoEntry: false })?.size ?? 0;
+  const threading = onnxThreading(config, cpus);
+  const need = (sessions: number) =>
+    MEMORY_MODEL.processBytes + Math.max(1, sessions) * MEMORY_MODEL.perSessionFactor * modelBytes;
+  const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
+    ...t,
+    memoryLimitBytes,
+    modelBytes,
+    estimatedBytes: Math.round(need(t.workers)),
+    ...(reduced ? { reducedFor: 'memory' as const } : {}),
+  });
+  if (memoryLimitBytes === null) {
+    return plan(threading, false);
+  }
+  const budget = memoryLimitBytes * MEMORY_MODEL.usableShare;
+  const formula = `${mib(MEMORY_MODEL.processBytes)} + ${MEMORY_MODEL.perSessionFactor} × model.onnx (${mib(modelBytes)}) per session`;
+  if (need(1) > budget) {
+    throw new ModelMemoryError(
+      `${modelPath} needs about ${mib(need(1) / MEMORY_MODEL.usableShare)} of memory with one ONNX Runtime session ` +
+        `(${formula}, at ${MEMORY_MODEL.usableShare * 100}% of the limit), but the container's memory limit is ` +
+        `${mib(memoryLimitBytes)}: raise the memory limit or serve a smaller model`,
+    );
+  }
+  if (need(threading.workers) <= budget) {
+    return plan(threading, false);
+  }
+  if (config.onnx.workers > 0) {
+    throw new ModelMemoryError(
+      `ONNX_WORKERS=${config.onnx.workers} needs about ${mib(need(threading.workers) / MEMORY_MODEL.usableShare)} of ` +
+        `memory (${formula}), but the container's memory limit is ${mib(memoryLimitBytes)}: ` +
+        'lower ONNX_WORKERS (or leave it unset to fit automatically) or raise the limit',
+    );
+  }
+  const fit = Math.floor((budget - MEMORY_MODEL.processBytes) / (MEMORY_MODEL.perSessionFactor * modelBytes));
+  return plan(threadsFor(Math.max(1, fit), config.onnx.intraOpThreads, cpus), true);
 }

@@ -10,7 +10,7 @@ import {
   type TokenizedBatch,
 } from '../../model/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
-import { onnxThreading } from './onnx-threading.js';
+import { planOnnxExecution } from './onnx-threading.js';
 import { type OnnxRunner, OnnxWorkerPool } from './onnx-worker-pool.js';
 
 /**
@@ -79,8 +79,18 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
     // events. Its native code reads this from the process environment, so it is set on the main thread, before any
     // session or worker exists; an explicit ORT_DISABLE_TELEMETRY in the environment wins.
     process.env.ORT_DISABLE_TELEMETRY ??= '1';
-    const { workers, intraOpThreads: threads } = onnxThreading(this.config);
     try {
+      const plan = planOnnxExecution(this.config, this.bundle.files.onnx);
+      const { workers, intraOpThreads: threads } = plan;
+      this.logger.log({
+        msg: 'execution plan',
+        workers,
+        intraOpThreads: threads,
+        modelMiB: Math.round(plan.modelBytes / 2 ** 20),
+        estimatedMiB: Math.round(plan.estimatedBytes / 2 ** 20),
+        memoryLimitMiB: plan.memoryLimitBytes === null ? null : Math.round(plan.memoryLimitBytes / 2 ** 20),
+        ...(plan.reducedFor ? { reducedFor: plan.reducedFor } : {}),
+      });
       const options = {
         intraOpNumThreads: threads,
         interOpNumThreads: this.config.onnx.interOpThreads,

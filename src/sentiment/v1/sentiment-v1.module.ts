@@ -1,7 +1,7 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import {
   InferenceRegistry,
-  onnxThreading,
+  planOnnxExecution,
   type InferenceStrategy,
   ONNX_INFERENCE,
   OnnxInferenceModule,
@@ -21,7 +21,8 @@ import { sentimentServiceProvider } from '../sentiment-service.provider.js';
       provide: SENTIMENT_V1,
       version: '1',
       strategy: ONNX_INFERENCE,
-      concurrency: (config) => config.batching.concurrencyV1 || onnxThreading(config).parallelism,
+      concurrency: (config, bundle) =>
+        config.batching.concurrencyV1 || planOnnxExecution(config, bundle.files.onnx).parallelism,
     }),
   ],
 })
