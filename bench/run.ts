@@ -16,17 +16,7 @@
  * Options (environment): BENCH_SECONDS (default 8 per run), BENCH_QUICK=1 (shorter, for a smoke run).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { usableCpus } from '../src/common/system/cpu-quota.js';
@@ -36,13 +26,13 @@ import { type OnnxRunner, OnnxWorkerPool } from '../src/inference/onnx/onnx-work
 import { BertTokenizer } from '../src/model/bert.tokenizer.js';
 import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
-import { encodeSafetensors } from '../tools/export/safetensors.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
 import { readGcPauses, serverGcSeconds } from './lib/gc.js';
 import { TAIL_WINDOW_MS } from './lib/tail.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
+import { syntheticBert } from './lib/synthetic-bert.js';
 import {
   MODEL_DIR,
   NODE,
@@ -283,73 +273,8 @@ function transformersJsFolder(work: string): string {
 }
 
 /** A BERT of 4 layers × 256 hidden with random weights, same tokenizer, built into model.onnx here. */
-async function largerModel(work: string): Promise<string | null> {
-  let buildOnnxModel: ((dir: string) => Uint8Array) | undefined;
-  try {
-    ({ buildOnnxModel } = (await import('../tools/export/onnx/onnx.writer.js')) as {
-      buildOnnxModel: (dir: string) => Uint8Array;
-    });
-  } catch {
-    return null;
-  }
-  const source = join(MODEL_DIR, loadModelBundle(MODEL_DIR).version);
-  const base = JSON.parse(readFileSync(join(source, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const config = { ...base, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 };
-  const dir = join(work, 'larger', '1');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) {
-    copyFileSync(join(source, file), join(dir, file));
-  }
-  const H = 256;
-  const I = 1024;
-  const V = base.vocab_size as number;
-  let seed = 42;
-  const random = (n: number, scale = 0.02) =>
-    Float32Array.from({ length: n }, () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return (seed / 2147483648 - 0.5) * 2 * scale;
-    });
-  const t = (shape: number[], fill?: number) => ({
-    shape,
-    data:
-      fill === undefined
-        ? random(shape.reduce((a, b) => a * b, 1))
-        : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill),
-  });
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
-    'bert.embeddings.word_embeddings.weight': t([V, H]),
-    'bert.embeddings.position_embeddings.weight': t([base.max_position_embeddings as number, H]),
-    'bert.embeddings.token_type_embeddings.weight': t([2, H]),
-    'bert.embeddings.LayerNorm.weight': t([H], 1),
-    'bert.embeddings.LayerNorm.bias': t([H], 0),
-    'bert.pooler.dense.weight': t([H, H]),
-    'bert.pooler.dense.bias': t([H], 0),
-    'classifier.weight': t([2, H]),
-    'classifier.bias': t([2], 0),
-  };
-  for (let i = 0; i < 4; i++) {
-    const p = `bert.encoder.layer.${i}`;
-    for (const m of ['query', 'key', 'value']) {
-      tensors[`${p}.attention.self.${m}.weight`] = t([H, H]);
-      tensors[`${p}.attention.self.${m}.bias`] = t([H], 0);
-    }
-    Object.assign(tensors, {
-      [`${p}.attention.output.dense.weight`]: t([H, H]),
-      [`${p}.attention.output.dense.bias`]: t([H], 0),
-      [`${p}.attention.output.LayerNorm.weight`]: t([H], 1),
-      [`${p}.attention.output.LayerNorm.bias`]: t([H], 0),
-      [`${p}.intermediate.dense.weight`]: t([I, H]),
-      [`${p}.intermediate.dense.bias`]: t([I], 0),
-      [`${p}.output.dense.weight`]: t([H, I]),
-      [`${p}.output.dense.bias`]: t([H], 0),
-      [`${p}.output.LayerNorm.weight`]: t([H], 1),
-      [`${p}.output.LayerNorm.bias`]: t([H], 0),
-    });
-  }
-  writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
-  writeFileSync(join(dir, 'model.onnx'), buildOnnxModel(dir));
-  return join(work, 'larger');
+function largerModel(work: string): Promise<string | null> {
+  return syntheticBert(join(work, 'larger'), { hidden: 256, layers: 4, heads: 4, intermediate: 1024 });
 }
 
 /** Compiled inside the repository (.cache/), so that it resolves node_modules. */
