@@ -19,10 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { usableCpus } from '../src/common/system/cpu-quota.js';
 import { machineInfo } from './lib/machine.js';
-import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
-import { type OnnxRunner, OnnxWorkerPool } from '../src/inference/onnx/onnx-worker-pool.js';
 import { BertTokenizer } from '../src/model/bert.tokenizer.js';
 import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
@@ -31,6 +28,7 @@ import { readGcPauses, serverGcSeconds } from './lib/gc.js';
 import { TAIL_WINDOW_MS } from './lib/tail.js';
 import { type LoadResult, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
+import { type CeilingRow, onnxCeiling as measureCeiling } from './lib/onnx-ceiling.js';
 import { SENTENCES } from './lib/sentences.js';
 import { syntheticBert } from './lib/synthetic-bert.js';
 import {
@@ -59,72 +57,6 @@ interface ServiceRun {
   readonly peakRssMb: number | null;
   readonly sequential: { p50: number; p99: number };
   readonly load: LoadResult[];
-}
-
-interface CeilingRow {
-  readonly layout: string;
-  readonly batchSize: number;
-  readonly sentencesPerSecond: number;
-}
-
-/**
- * Raw ONNX Runtime (the model's own ceiling): sentences/s by batch size, no HTTP, with batches of sentences of
- * similar length (what the service's length grouping aims at), in two layouts: one session using every usable CPU
- * as intra-op threads, and one session per CPU in worker threads with one thread each, one batch in flight each.
- */
-async function onnxCeiling(modelDir: string): Promise<CeilingRow[]> {
-  const bundle = loadModelBundle(modelDir);
-  const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
-  const cpus = usableCpus();
-  const sorted = [...SENTENCES].sort((a, b) => a.length - b.length);
-  const layouts: [string, number, () => Promise<OnnxRunner>][] = [
-    [
-      `1 session × ${cpus} threads`,
-      1,
-      () => OnnxSession.create(bundle.files.onnx, { intraOpNumThreads: cpus, interOpNumThreads: 1 }),
-    ],
-    [
-      `${cpus} worker sessions × 1 thread`,
-      cpus,
-      () => OnnxWorkerPool.create(bundle.files.onnx, cpus, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
-    ],
-  ];
-  const rows: CeilingRow[] = [];
-  for (const [layout, inFlight, open] of layouts) {
-    const runner = await open();
-    try {
-      for (const batchSize of [1, 8, 16, 32, 64]) {
-        const batches = await Promise.all(
-          Array.from({ length: 12 }, (_, i) =>
-            tokenizer.encodeBatch(
-              Array.from(
-                { length: batchSize },
-                (__, j) =>
-                  sorted[Math.floor(((i * batchSize + j) * sorted.length) / (12 * batchSize)) % sorted.length]!,
-              ),
-            ),
-          ),
-        );
-        for (const batch of batches) {
-          await runner.run(batch);
-        }
-        let sentences = 0;
-        let next = 0;
-        const started = performance.now();
-        const lane = async () => {
-          while (performance.now() - started < (QUICK ? 1000 : 3000)) {
-            await runner.run(batches[next++ % batches.length]!);
-            sentences += batchSize;
-          }
-        };
-        await Promise.all(Array.from({ length: inFlight }, lane));
-        rows.push({ layout, batchSize, sentencesPerSecond: sentences / ((performance.now() - started) / 1000) });
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-  return rows;
 }
 
 /** The service as deployed (package.json start:prod), measured at each concurrency. */
@@ -314,7 +246,7 @@ async function main(): Promise<void> {
     const machine = { ...machineInfo(), secondsPerRun: SECONDS };
 
     log('ceiling: raw ONNX Runtime');
-    const onnx = await onnxCeiling(MODEL_DIR);
+    const onnx = await measureCeiling(MODEL_DIR, QUICK ? 1 : 3);
     log('ceiling: fixed-JSON node:http');
     const http = await withProcess(
       start('fixed-json', NODE, [...TSX, 'bench/servers/fixed-json.server.ts'], {}, null),
@@ -413,7 +345,7 @@ async function main(): Promise<void> {
     const largerDir = await largerModel(work);
     let larger: { onnx: CeilingRow[]; on: LoadResult; off: LoadResult } | null = null;
     if (largerDir) {
-      const largerOnnx = await onnxCeiling(largerDir);
+      const largerOnnx = await measureCeiling(largerDir, QUICK ? 1 : 3);
       const on = await service(
         'larger, batching on',
         { MODEL_DIR: largerDir, BATCHING_ENABLED: 'true' },

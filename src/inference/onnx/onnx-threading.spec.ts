@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { ModelMemoryError, onnxThreading, planOnnxExecution } from './onnx-threading.js';
+import { LARGE_MODEL_BYTES, ModelMemoryError, onnxThreading, planOnnxExecution } from './onnx-threading.js';
 
 describe(onnxThreading.name, () => {
   it('should default to one worker per usable CPU with one thread each', () => {
@@ -37,59 +37,67 @@ describe(onnxThreading.name, () => {
 describe(planOnnxExecution.name, () => {
   const MiB = 2 ** 20;
   let dir: string;
-  let bertBase: string;
-  let small: string;
+  const model: Record<'bertBase' | 'medium' | 'small', string> = { bertBase: '', medium: '', small: '' };
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'onnx-plan-'));
-    // Sparse files of the sizes that matter: a BERT-base-shaped model.onnx and the bundled model's.
-    bertBase = join(dir, 'bert-base.onnx');
-    small = join(dir, 'small.onnx');
-    writeFileSync(bertBase, '');
-    truncateSync(bertBase, 363 * MiB);
-    writeFileSync(small, '');
-    truncateSync(small, 23 * MiB);
+    // Sparse files of the sizes that matter: a BERT-base-shaped model.onnx, one just below LARGE_MODEL_BYTES, and
+    // the bundled model's.
+    for (const [name, mib] of [
+      ['bertBase', 363],
+      ['medium', 60],
+      ['small', 8],
+    ] as const) {
+      model[name] = join(dir, `${name}.onnx`);
+      writeFileSync(model[name], '');
+      truncateSync(model[name], mib * MiB);
+    }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('should keep the CPU plan where there is no memory limit, or enough', () => {
-    expect(planOnnxExecution(loadConfig({}), bertBase, 2, null)).toMatchObject({
-      workers: 2,
-      intraOpThreads: 1,
-      memoryLimitBytes: null,
-      modelBytes: 363 * MiB,
-    });
-    // The bundled model with two workers under the chart's and k8s/'s 512Mi.
-    const plan = planOnnxExecution(loadConfig({}), small, 2, 512 * MiB);
-    expect(plan).toMatchObject({ workers: 2, intraOpThreads: 1 });
+  it('should run a small model as one single-threaded session per CPU, within the memory limit', () => {
+    const plan = planOnnxExecution(loadConfig({}), model.small, 2, 512 * MiB);
+    expect(plan).toMatchObject({ workers: 2, intraOpThreads: 1, memoryLimitBytes: 512 * MiB, modelBytes: 8 * MiB });
     expect(plan).not.toHaveProperty('reducedFor');
     expect(plan.estimatedBytes).toBeLessThan(0.9 * 512 * MiB);
+    expect(planOnnxExecution(loadConfig({}), model.small, 2, null)).toMatchObject({ workers: 2, intraOpThreads: 1 });
+  });
+
+  it('should run a large model as one session with every CPU as intra-op threads (one copy of the weights)', () => {
+    expect(LARGE_MODEL_BYTES).toBeGreaterThan(60 * MiB);
+    expect(planOnnxExecution(loadConfig({}), model.bertBase, 2, null)).toMatchObject({
+      workers: 1,
+      intraOpThreads: 2,
+      parallelism: 1,
+    });
+    expect(planOnnxExecution(loadConfig({}), model.bertBase, 8, 1024 * MiB)).toMatchObject({
+      workers: 1,
+      intraOpThreads: 8,
+    });
+    // Explicit settings still win.
+    expect(planOnnxExecution(loadConfig({ ONNX_WORKERS: '2' }), model.bertBase, 2, null)).toMatchObject({ workers: 2 });
   });
 
   it('should run fewer sessions, each with more threads, when one per CPU would not fit', () => {
-    const plan = planOnnxExecution(loadConfig({}), bertBase, 2, 2048 * MiB);
-    expect(plan).toMatchObject({ workers: 1, intraOpThreads: 2, parallelism: 1, reducedFor: 'memory' });
-    expect(plan.estimatedBytes).toBeLessThan(0.9 * 2048 * MiB);
-    expect(planOnnxExecution(loadConfig({}), bertBase, 8, 2560 * MiB)).toMatchObject({
-      workers: 2,
-      intraOpThreads: 4,
-    });
+    const plan = planOnnxExecution(loadConfig({}), model.medium, 8, 640 * MiB);
+    expect(plan).toMatchObject({ workers: 3, intraOpThreads: 2, parallelism: 3, reducedFor: 'memory' });
+    expect(plan.estimatedBytes).toBeLessThan(0.9 * 640 * MiB);
   });
 
   it('should refuse, in one line with what it needs, a model that does not fit with one session', () => {
-    const refusal = () => planOnnxExecution(loadConfig({}), bertBase, 2, 512 * MiB);
+    const refusal = () => planOnnxExecution(loadConfig({}), model.bertBase, 2, 512 * MiB);
     expect(refusal).toThrow(ModelMemoryError);
     expect(refusal).toThrow(
-      /bert-base\.onnx needs about 1221 MiB of memory with one ONNX Runtime session \(300 MiB \+ 2\.2 × model\.onnx \(363 MiB\) per session, at 90% of the limit\), but the container's memory limit is 512 MiB/,
+      /bertBase\.onnx needs about 898 MiB of memory with one ONNX Runtime session \(300 MiB \+ 1\.4 × model\.onnx \(363 MiB\) per session, at 90% of the limit\), but the container's memory limit is 512 MiB/,
     );
     expect(() => refusal()).not.toThrow(/\n/);
-    expect(() => planOnnxExecution(loadConfig({ ONNX_EXECUTION: 'inline' }), bertBase, 2, 512 * MiB)).toThrow(
+    expect(() => planOnnxExecution(loadConfig({ ONNX_EXECUTION: 'inline' }), model.bertBase, 2, 512 * MiB)).toThrow(
       ModelMemoryError,
     );
   });
 
   it('should refuse an explicit ONNX_WORKERS that does not fit rather than silently run fewer', () => {
-    expect(() => planOnnxExecution(loadConfig({ ONNX_WORKERS: '2' }), bertBase, 2, 2048 * MiB)).toThrow(
-      /ONNX_WORKERS=2 needs about 2108 MiB .* memory limit is 2048 MiB: lower ONNX_WORKERS/,
+    expect(() => planOnnxExecution(loadConfig({ ONNX_WORKERS: '2' }), model.bertBase, 2, 1280 * MiB)).toThrow(
+      /ONNX_WORKERS=2 needs about 1463 MiB .* memory limit is 1280 MiB: lower ONNX_WORKERS/,
     );
   });
 });

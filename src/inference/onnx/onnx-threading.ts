@@ -31,11 +31,19 @@ function threadsFor(workers: number, intraOpThreads: number, cpus: number): Onnx
 
 /**
  * What the process needs besides the ONNX Runtime sessions (Node, Nest, the tokenizer, requests in flight), and what
- * each session needs per byte of model.onnx (the file's bytes, ONNX Runtime's initializers and pre-packed weights).
- * Measured on a BERT-base-shaped model (363 MB model.onnx): RSS 1.1 GiB with one worker, 1.9 GiB with two; the
- * bundled model's soak peaks at 335 MB with two.
+ * each session needs per byte of model.onnx (ONNX Runtime's initializers and pre-packed weights; it reads the file
+ * itself). Measured (npm run bench:large, docs/large-model.md): a BERT-base-shaped model (362 MiB model.onnx), one
+ * session, peaks at 635–795 MB under load at 16 connections; one session alone holds about 1.4 × the file
+ * (bench/, raw ONNX Runtime); the bundled model's soak peaks at 335 MB with two sessions.
  */
-export const MEMORY_MODEL = { processBytes: 300 * 2 ** 20, perSessionFactor: 2.2, usableShare: 0.9 } as const;
+export const MEMORY_MODEL = { processBytes: 300 * 2 ** 20, perSessionFactor: 1.4, usableShare: 0.9 } as const;
+
+/**
+ * From this size of model.onnx on, the automatic plan runs one session rather than one per CPU (each session holds its
+ * own copy of the weights). The bundled model (7.4 MB) is far below it; a DistilBERT-base (255 MB) or a BERT-base
+ * (363 MB) far above.
+ */
+export const LARGE_MODEL_BYTES = 64 * 2 ** 20;
 
 export interface OnnxExecutionPlan extends OnnxThreading {
   /** The container's memory limit (bytes), or null when there is none. */
@@ -67,7 +75,13 @@ export function planOnnxExecution(
 ): OnnxExecutionPlan {
   // No model.onnx: v1 fails to load on its own; the plan then counts the process alone.
   const modelBytes = statSync(modelPath, { throwIfNoEntry: false })?.size ?? 0;
-  const threading = onnxThreading(config, cpus);
+  const automatic = config.onnx.execution === 'workers' && config.onnx.workers === 0;
+  // A large model runs as one session, its intra-op threads across the CPUs: one copy of the weights, and its
+  // matrix products large enough to divide well (BERT-base: 2 threads run a 32-sentence batch 1.83 × as fast as one).
+  const threading =
+    automatic && modelBytes >= LARGE_MODEL_BYTES
+      ? threadsFor(1, config.onnx.intraOpThreads, cpus)
+      : onnxThreading(config, cpus);
   const need = (sessions: number) =>
     MEMORY_MODEL.processBytes + Math.max(1, sessions) * MEMORY_MODEL.perSessionFactor * modelBytes;
   const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
