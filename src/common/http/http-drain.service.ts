@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 
@@ -15,24 +15,41 @@ import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 @Injectable()
 export class HttpDrain implements OnModuleDestroy {
   private readonly logger = new Logger(HttpDrain.name);
-  private readonly sockets = new Set<Socket>();
-  private readonly responses = new Set<ServerResponse>();
+  /**
+   * Each open connection and the responses in progress on it. Kept per connection so that a connection's death
+   * releases them all at once: responses queued behind an unanswered one on a pipelining connection never emit
+   * `close` of their own when the socket dies (a client sending thousands and reading none grew the process by
+   * hundreds of MB).
+   */
+  private readonly connections = new Map<Socket, Set<ServerResponse>>();
   private draining = false;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Tracks the server's connections (for the final forced close). */
+  /** Tracks the server's connections (for the final forced close, and the requests in progress on each). */
   attach(server: Server): void {
     server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      this.connections.set(socket, new Set());
+      socket.once('close', () => this.connections.delete(socket));
     });
   }
 
-  /** Called as each request arrives: counts it until its response closes; while draining, asks to close. */
-  track(res: ServerResponse): void {
-    this.responses.add(res);
-    res.once('close', () => this.responses.delete(res));
+  /** Requests in progress on the open connections. */
+  get requestsInProgress(): number {
+    let count = 0;
+    for (const responses of this.connections.values()) {
+      count += responses.size;
+    }
+    return count;
+  }
+
+  /** Called as each request arrives: counts it until its response or its connection closes; while draining, asks to close. */
+  track(req: IncomingMessage, res: ServerResponse): void {
+    const responses = this.connections.get(req.socket);
+    if (responses !== undefined) {
+      responses.add(res);
+      res.once('close', () => responses.delete(res));
+    }
     if (this.draining) {
       res.setHeader('Connection', 'close');
     }
@@ -42,26 +59,28 @@ export class HttpDrain implements OnModuleDestroy {
     this.draining = true;
     // Requests already in progress close their connection too: otherwise a keep-alive client could send its
     // next request on a connection the server is about to close.
-    for (const res of this.responses) {
-      if (!res.headersSent) {
-        res.setHeader('Connection', 'close');
+    for (const responses of this.connections.values()) {
+      for (const res of responses) {
+        if (!res.headersSent) {
+          res.setHeader('Connection', 'close');
+        }
       }
     }
     const { delayMs, timeoutMs } = this.config.shutdown;
-    this.logger.log({ msg: 'draining', requestsInProgress: this.responses.size, delayMs, timeoutMs });
+    this.logger.log({ msg: 'draining', requestsInProgress: this.requestsInProgress, delayMs, timeoutMs });
     setTimeout(() => this.forceClose(), delayMs + timeoutMs).unref();
   }
 
   private forceClose(): void {
-    if (this.sockets.size === 0) {
+    if (this.connections.size === 0) {
       return;
     }
     this.logger.warn({
       msg: 'drain timeout: closing the remaining connections',
-      connections: this.sockets.size,
-      requestsInProgress: this.responses.size,
+      connections: this.connections.size,
+      requestsInProgress: this.requestsInProgress,
     });
-    for (const socket of this.sockets) {
+    for (const socket of this.connections.keys()) {
       socket.destroy();
     }
   }
