@@ -1,7 +1,7 @@
 import { type AgentOptions, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../common/errors/index.js';
-import { TfServingClient, parseTfServingJson } from './tf-serving.client.js';
+import { MAX_RESPONSE_BYTES, TfServingClient, parseTfServingJson } from './tf-serving.client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -126,6 +126,32 @@ describe(TfServingClient.name, () => {
     );
     expect(Date.now() - started).toBeLessThan(1000);
     expect(lookups).toBe(1);
+    c.close();
+  });
+
+  it('should keep to the budget when the answer drips in a byte at a time', async () => {
+    const dripping: Handler = (_, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    };
+    const { c } = await client([dripping], { timeoutMs: 300 });
+    const started = Date.now();
+    await expect(c.status()).rejects.toThrow(/did not answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(800);
+    c.close();
+  });
+
+  it('should refuse an answer larger than MAX_RESPONSE_BYTES, and cut TF Serving error texts short', async () => {
+    const huge = `{"outputs": [${'0.1,'.repeat(MAX_RESPONSE_BYTES / 4)}0.1]}`;
+    const { c } = await client([json(200, huge), json(400, JSON.stringify({ error: 'x'.repeat(50_000) }))]);
+    await expect(c.predict({ signature_name: 's', inputs: {} })).rejects.toThrow(
+      new RegExp(`gave an invalid answer: an answer larger than ${MAX_RESPONSE_BYTES} bytes`),
+    );
+    const error = (await c.status().catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(UpstreamFailedError);
+    expect(error.message).toContain('… (50000 characters)');
+    expect(error.message.length).toBeLessThan(700);
     c.close();
   });
 

@@ -88,8 +88,16 @@ const CONNECTION_FAILURES = new Set([
 
 const NON_FINITE_TOKEN = /(-?Infinity|NaN)/y;
 
+/** Largest TF Serving answer read (bytes). */
+export const MAX_RESPONSE_BYTES = 4 * 2 ** 20;
+/** Most characters of TF Serving's own error text passed on to the client. */
+const MAX_DETAIL_CHARS = 500;
+
 /** TF Serving's 404 texts for a model or version that is not loaded (predict/metadata, then status). */
 const NOT_LOADED = /^(Servable not found for request|Could not find (any versions of model|version \d+ of model))/;
+
+const truncate = (text: string): string =>
+  text.length <= MAX_DETAIL_CHARS ? text : `${text.slice(0, MAX_DETAIL_CHARS)}… (${text.length} characters)`;
 
 /**
  * JSON.parse that also accepts the bare `NaN`, `Infinity` and `-Infinity` TF Serving writes for non-finite
@@ -158,6 +166,8 @@ export class TfServingClient {
       transformResponse: (data: unknown) => data,
       validateStatus: () => true,
       maxRedirects: 0,
+      // Answers are small (logits, status, metadata); a larger one is refused as it streams in, not buffered.
+      maxContentLength: MAX_RESPONSE_BYTES,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     });
   }
@@ -211,7 +221,15 @@ export class TfServingClient {
       // A connection that did not open in time is not retried: the host is gone or its name does not resolve.
       let connectTimedOut = false;
       try {
-        const response = await this.http.request<string>({ method, url: path, data: body, timeout: remaining, signal });
+        // The budget covers the whole answer: axios' own `timeout` is only an idle-socket timer in Node, so a body
+        // dripping in a byte at a time would never reach it.
+        const budget = AbortSignal.timeout(remaining);
+        const response = await this.http.request<string>({
+          method,
+          url: path,
+          data: body,
+          signal: signal === undefined ? budget : AbortSignal.any([signal, budget]),
+        });
         const result = this.read(schema, response);
         if (!(result instanceof Error)) {
           return result;
@@ -258,7 +276,7 @@ export class TfServingClient {
           );
     }
     const errorBody = errorBodySchema.safeParse(parsed);
-    const detail = errorBody.success ? errorBody.data.error : text.slice(0, 200) || `HTTP ${response.status}`;
+    const detail = errorBody.success ? truncate(errorBody.data.error) : text.slice(0, 200) || `HTTP ${response.status}`;
     if (response.status === 503 || (response.status === 404 && NOT_LOADED.test(detail))) {
       return new UpstreamUnavailableError(TF_SERVING, 'unavailable', detail);
     }
@@ -276,6 +294,9 @@ export class TfServingClient {
     if (CONNECTION_FAILURES.has(code)) {
       return new UpstreamUnavailableError(TF_SERVING, 'unreachable', `${code} ${this.options.url}`);
     }
-    return new UpstreamFailedError(TF_SERVING, 'bad_response', undefined, code || error.message);
+    const detail = /maxContentLength/.test(error.message)
+      ? `an answer larger than ${MAX_RESPONSE_BYTES} bytes`
+      : code || error.message;
+    return new UpstreamFailedError(TF_SERVING, 'bad_response', undefined, detail);
   }
 }
