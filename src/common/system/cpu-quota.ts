@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-function read(path: string): string | null {
+/** A cgroup file's trimmed text, or null when it cannot be read. */
+export function readCgroupFile(path: string): string | null {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {
@@ -23,13 +24,15 @@ export function usableCpus(root = '/sys/fs/cgroup'): number {
 
 /** The CFS quota in CPUs, or null when unlimited or unknown. */
 export function cgroupQuota(root = '/sys/fs/cgroup'): number | null {
-  const v2 = read(`${root}/cpu.max`);
+  const v2 = readCgroupFile(`${root}/cpu.max`);
   if (v2 !== null) {
     const [quota, period] = v2.split(/\s+/);
     return quota === 'max' || !period ? null : ratio(quota, period);
   }
-  const quota = read(`${root}/cpu/cpu.cfs_quota_us`) ?? read(`${root}/cpu,cpuacct/cpu.cfs_quota_us`);
-  const period = read(`${root}/cpu/cpu.cfs_period_us`) ?? read(`${root}/cpu,cpuacct/cpu.cfs_period_us`);
+  const quota =
+    readCgroupFile(`${root}/cpu/cpu.cfs_quota_us`) ?? readCgroupFile(`${root}/cpu,cpuacct/cpu.cfs_quota_us`);
+  const period =
+    readCgroupFile(`${root}/cpu/cpu.cfs_period_us`) ?? readCgroupFile(`${root}/cpu,cpuacct/cpu.cfs_period_us`);
   return quota === null || period === null || Number(quota) < 0 ? null : ratio(quota, period);
 }
 

@@ -31,14 +31,14 @@ describe(TfServingClient.name, () => {
     const up = await upstream(handlers);
     servers.push(up.server);
     const c = new TfServingClient(
-      { url: up.url, modelName: 'sentiment_analysis', timeoutMs: 2000, retries: 2, ...options },
+      { url: up.url, modelName: 'sentiment_analysis', timeoutMs: 2000, retries: 2, connectTimeoutMs: 500, ...options },
       () => 0.5,
     );
     return { c, calls: up.calls };
   }
 
   it('should build version- and label-specific model paths', () => {
-    const base = { url: 'http://x', modelName: 'm', timeoutMs: 1, retries: 0 };
+    const base = { url: 'http://x', modelName: 'm', timeoutMs: 1, retries: 0, connectTimeoutMs: 500 };
     expect(new TfServingClient(base).modelPath).toBe('/v1/models/m');
     expect(new TfServingClient({ ...base, version: '3' }).modelPath).toBe('/v1/models/m/versions/3');
     expect(new TfServingClient({ ...base, label: 'canary' }).modelPath).toBe('/v1/models/m/labels/canary');
@@ -107,7 +107,10 @@ describe(TfServingClient.name, () => {
   });
 
   it('should report an unreachable upstream as unavailable, naming the address', async () => {
-    const c = new TfServingClient({ url: 'http://127.0.0.1:9', modelName: 'm', timeoutMs: 1000, retries: 1 }, () => 0);
+    const c = new TfServingClient(
+      { url: 'http://127.0.0.1:9', modelName: 'm', timeoutMs: 1000, retries: 1, connectTimeoutMs: 500 },
+      () => 0,
+    );
     await expect(c.status()).rejects.toThrow(/TensorFlow Serving is unavailable: ECONNREFUSED http:\/\/127\.0\.0\.1:9/);
   });
 

@@ -36,9 +36,9 @@ export interface TfServingClientOptions {
   readonly retries: number;
   /**
    * Budget of opening a connection, DNS lookup included (ms): past it TF Serving counts as unreachable (503 at
-   * once, not retried). Default 500.
+   * once, not retried).
    */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs: number;
 }
 
 /** The error code of a connection that did not open within its budget. */
@@ -153,10 +153,9 @@ export class TfServingClient {
     /** Socket options for the connection pool (tests give it a name lookup of their own). */
     agentOptions: AgentOptions = {},
   ) {
-    const connectTimeoutMs = options.connectTimeoutMs ?? 500;
     const pool = { ...agentOptions, keepAlive: true, maxSockets: 64 };
-    this.httpAgent = withConnectTimeout(new HttpAgent(pool), connectTimeoutMs);
-    this.httpsAgent = withConnectTimeout(new HttpsAgent(pool), connectTimeoutMs);
+    this.httpAgent = withConnectTimeout(new HttpAgent(pool), options.connectTimeoutMs);
+    this.httpsAgent = withConnectTimeout(new HttpsAgent(pool), options.connectTimeoutMs);
     this.http = axios.create({
       baseURL: options.url,
       httpAgent: this.httpAgent,
