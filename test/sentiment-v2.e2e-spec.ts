@@ -10,6 +10,9 @@ const V2 = '/v2/inference/sentiment_analysis';
 
 const golden = TORCH_GOLDEN.cases;
 
+/** A stand-in process and the app start in a few seconds, more on a loaded 2-CPU machine (Jest's 5 s default was hit in CI). */
+const START_TIMEOUT_MS = 30_000;
+
 describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedModel in tfjs)', () => {
   let tfServing: StandInProcess;
   let app: NestFastifyApplication;
@@ -23,7 +26,7 @@ describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedM
       TF_SERVING_STATUS_INTERVAL_MS: '100000',
     });
     await app.get(TfServingStrategy).checkHealth();
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await app.close();
     await tfServing.close();
@@ -129,7 +132,7 @@ describe('v2 when TF Serving is down, loading or unloaded', () => {
       TF_SERVING_RETRIES: '0',
       TF_SERVING_STATUS_INTERVAL_MS: '100000',
     });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await app.close();
     await tfServing.close();
@@ -200,7 +203,7 @@ describe('v2 routed to a version label or a pinned version', () => {
   beforeAll(async () => {
     tfServing = await StandInProcess.start();
     await tfServing.setLabel('sentiment_analysis', 'stable', '1');
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await tfServing.close();
   });
