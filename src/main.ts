@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,7 +8,10 @@ import { ConfigValidationError, loadConfig } from './config/index.js';
 import { configureApp, createHttpAdapter } from './configure-app.js';
 import { applyHeapGrowingPercent } from './common/system/v8-heap.js';
 import { ModelMemoryError, planOnnxExecution } from './inference/onnx/onnx-threading.js';
-import { loadModelBundle } from './model/model-bundle.js';
+import { loadModelBundle, onnxFile } from './model/model-bundle.js';
+
+/** The configuration names a model file that is not there. */
+class ModelFileError extends Error {}
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -21,10 +25,16 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   try {
+    const file = onnxFile(loadModelBundle(config.model.dir, config.model.version), config.onnx.precision);
+    if (config.onnx.precision === 'int8' && !existsSync(file)) {
+      throw new ModelFileError(
+        `ONNX_PRECISION=int8 but ${file} does not exist: write it with \`npm run model:quantize\` (or import with --quantize), or unset ONNX_PRECISION`,
+      );
+    }
     // Refuse at once, with the memory it needs, a model that cannot fit the container (instead of OOM kills).
-    planOnnxExecution(config, loadModelBundle(config.model.dir, config.model.version).files.onnx);
+    planOnnxExecution(config, file);
   } catch (error) {
-    if (error instanceof ModelMemoryError) {
+    if (error instanceof ModelMemoryError || error instanceof ModelFileError) {
       console.error(error.message);
       process.exit(78); // EX_CONFIG
     }

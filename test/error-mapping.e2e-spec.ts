@@ -11,7 +11,13 @@ const ROUTE = '/v1/inference/sentiment_analysis';
 class ScriptedStrategy implements InferenceStrategy {
   next: (batch: TokenizedBatch) => Promise<Logits> = () => Promise.reject(new Error('not scripted'));
   current: StrategyState = { status: 'ready' };
-  readonly model = { name: 'scripted', version: '7', backend: 'onnxruntime' as const, inputs: ['input_ids'] };
+  readonly model = {
+    name: 'scripted',
+    version: '7',
+    backend: 'onnxruntime' as const,
+    inputs: ['input_ids'],
+    precision: 'fp32' as const,
+  };
   state(): StrategyState {
     return this.current;
   }

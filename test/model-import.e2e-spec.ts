@@ -31,8 +31,9 @@ import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
 import { BertTokenizer, parseModelConfig, softmax } from '../src/model/index.js';
 import { ARCHITECTURES } from '../tools/export/architectures/index.js';
 import { buildOnnxModel } from '../tools/export/onnx/onnx.writer.js';
+import { quantizeOnnxBytes } from '../tools/export/onnx/onnx.quantize.js';
 import { SafetensorsFile } from '../tools/export/safetensors.js';
-import { importCheckpoint, type ImportResult } from '../tools/import/import-checkpoint.js';
+import { formatSummary, importCheckpoint, type ImportResult } from '../tools/import/import-checkpoint.js';
 import { writeKerasH5 } from '../tools/import/keras-h5.test-support.js';
 import { DEFAULT_MODEL_DIR, REPO_ROOT, startApp } from './support/app.js';
 import { argmaxRows, batchOf, maxAbsDiff } from './support/batches.js';
@@ -173,6 +174,18 @@ describe('model:import', () => {
       expect(existsSync(marker)).toBe(false);
       expect(readdirSync(first.dir)).toHaveLength(8);
       expect(readdirSync(modelDir()).sort()).toEqual(before);
+    });
+
+    it('should also write model.int8.onnx with --quantize: what model:quantize gives, checked to answer', async () => {
+      const result = await importCheckpoint({ from, modelsDir, name: 'quantized', quantize: true });
+      expect(readdirSync(result.dir)).toHaveLength(9);
+      const int8 = read(result.dir, 'model.int8.onnx');
+      expect(int8.equals(Buffer.from(quantizeOnnxBytes(read(result.dir, 'model.onnx')).bytes))).toBe(true);
+      expect(result.files.at(-1)).toEqual({ name: 'model.int8.onnx', bytes: int8.byteLength });
+      const { logits, int8Logits } = result.check;
+      expect(int8Logits).toHaveLength(logits.length);
+      int8Logits?.forEach((value, i) => expect(Math.abs(value - logits[i]!)).toBeLessThan(0.1));
+      expect(formatSummary(result)).toMatch(/, int8 \[-?\d/);
     });
 
     it('should take --name and --version', async () => {

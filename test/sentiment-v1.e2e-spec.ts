@@ -47,6 +47,7 @@ describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {
     expect(res.headers['x-model-name']).toBe('sentiment_analysis');
     expect(res.headers['x-model-version']).toBe('1');
     expect(res.headers['x-inference-backend']).toBe('onnxruntime');
+    expect(res.headers['x-model-precision']).toBe('fp32');
     expect(res.headers['x-truncated-count']).toBe('0');
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -112,6 +113,7 @@ describe('v1 sentiment API (ONNX Runtime, bundled model)', () => {
       name: 'sentiment_analysis',
       version: '1',
       backend: 'onnxruntime',
+      precision: 'fp32',
       labels: LABELS,
       inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
       maxTokens: 128,

@@ -50,6 +50,7 @@ describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedM
     expect(v2.headers['x-inference-backend']).toBe('tf-serving');
     expect(v2.headers['x-model-name']).toBe('sentiment_analysis');
     expect(v2.headers['x-model-version']).toBe('1');
+    expect(v2.headers['x-model-precision']).toBe('fp32');
   });
 
   it('should give the same answers as v1 on the golden set (labels equal, confidence within 1e-4)', async () => {
@@ -113,6 +114,7 @@ describe('v2 sentiment API against the TF Serving protocol stand-in (real SavedM
       name: 'sentiment_analysis',
       version: '1',
       backend: 'tf-serving',
+      precision: 'fp32',
       labels: ['NEGATIVE', 'POSITIVE'],
       inputs: ['attention_mask', 'input_ids', 'token_type_ids'],
     });

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_MODEL_DIR } from './support/app.js';
 import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
 
 /** The service as `npm start` and the container run it: `node dist/main.js`, configured by the environment. */
@@ -46,5 +47,20 @@ describe('node dist/main.js', () => {
     expect(stderr).toContain('PORT="http"');
     expect(stderr).toContain('MAX_BATCH_SIZE="-1"');
     expect(stderr).toContain('LOG_LEVEL="verbose"');
+  });
+
+  it('should refuse to start with ONNX_PRECISION=int8 when the version has no model.int8.onnx, saying how to make it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'no-int8-'));
+    const modelDir = join(root, 'sentiment_analysis');
+    cpSync(DEFAULT_MODEL_DIR, modelDir, { recursive: true, filter: (source) => !source.endsWith('model.int8.onnx') });
+    try {
+      const service = spawnService({ ONNX_PRECISION: 'int8', MODEL_DIR: modelDir, PORT: String(await freePort()) });
+      expect(await service.exited).toBe(78);
+      const stderr = service.stderr.join('');
+      expect(stderr).toContain(`ONNX_PRECISION=int8 but ${join(modelDir, '1', 'model.int8.onnx')} does not exist`);
+      expect(stderr).toContain('npm run model:quantize');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { TokenizedBatch } from '../model/bert.tokenizer.js';
+import type { ModelPrecision } from '../model/model-bundle.js';
 import type { Logits } from '../model/logits.js';
 
 export type { Logits };
@@ -13,6 +14,8 @@ export interface ServedModel {
   readonly backend: 'onnxruntime' | 'tf-serving';
   /** Model inputs it feeds, in the model's order. */
   readonly inputs: readonly string[];
+  /** Weights it computes with: fp32, or int8 (v1 serving model.int8.onnx). */
+  readonly precision: ModelPrecision;
 }
 
 export type StrategyState =

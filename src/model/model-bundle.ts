@@ -8,7 +8,8 @@ import { z } from 'zod';
  *   <modelDir>/<version>/config.json       BertConfig / DistilBertConfig with id2label
  *                        tokenizer.json    Hugging Face tokenizers format
  *                        model.safetensors weights, Hugging Face names (the source of truth)
- *                        model.onnx        served by v1
+ *                        model.onnx        served by v1 (fp32)
+ *                        model.int8.onnx   served by v1 with ONNX_PRECISION=int8 (npm run model:quantize)
  *                        saved_model.pb    served by TensorFlow Serving (v2), which reads the same folder
  */
 export interface ModelBundle {
@@ -22,8 +23,18 @@ export interface ModelBundle {
     readonly config: string;
     readonly tokenizer: string;
     readonly onnx: string;
+    /** The int8 quantization of model.onnx (may be absent). */
+    readonly onnxInt8: string;
     readonly safetensors: string;
   };
+}
+
+/** Weights of the ONNX file v1 serves: model.onnx (fp32) or model.int8.onnx. TensorFlow Serving always serves fp32. */
+export type ModelPrecision = 'fp32' | 'int8';
+
+/** The ONNX file of `bundle` for `precision`. */
+export function onnxFile(bundle: ModelBundle, precision: ModelPrecision): string {
+  return precision === 'int8' ? bundle.files.onnxInt8 : bundle.files.onnx;
 }
 
 export type ModelType = 'bert' | 'distilbert';
@@ -128,6 +139,7 @@ export function loadModelBundle(modelDir: string, version?: string): ModelBundle
     config: resolve(dir, 'config.json'),
     tokenizer: resolve(dir, 'tokenizer.json'),
     onnx: resolve(dir, 'model.onnx'),
+    onnxInt8: resolve(dir, 'model.int8.onnx'),
     safetensors: resolve(dir, 'model.safetensors'),
   };
   for (const required of [files.config, files.tokenizer]) {

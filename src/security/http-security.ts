@@ -55,7 +55,14 @@ export function applyHttpSecurity(app: NestFastifyApplication, config: AppConfig
       origin: origins.includes('*') ? '*' : [...origins],
       methods: ['GET', 'POST'],
       allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id', 'X-Request-Timeout-Ms'],
-      exposedHeaders: ['X-Request-Id', 'X-Model-Name', 'X-Model-Version', 'X-Inference-Backend', 'Retry-After'],
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-Model-Name',
+        'X-Model-Version',
+        'X-Inference-Backend',
+        'X-Model-Precision',
+        'Retry-After',
+      ],
       maxAge: 600,
     });
   }

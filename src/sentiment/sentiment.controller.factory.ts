@@ -44,6 +44,10 @@ const MODEL_HEADERS = {
   'X-Model-Name': { description: 'Model that answered', schema: { type: 'string', example: 'sentiment_analysis' } },
   'X-Model-Version': { description: 'Its version', schema: { type: 'string', example: '1' } },
   'X-Inference-Backend': { description: 'onnxruntime (v1) or tf-serving (v2)', schema: { type: 'string' } },
+  'X-Model-Precision': {
+    description: 'Weights that answered: fp32, or int8 (v1 with ONNX_PRECISION=int8)',
+    schema: { type: 'string', enum: ['fp32', 'int8'] },
+  },
   'X-Request-Id': { description: 'Request id (echoed, or generated)', schema: { type: 'string' } },
   'X-Truncated-Count': {
     description: 'How many sentences were cut to the model maximum token count',
@@ -55,6 +59,7 @@ function setModelHeaders(res: FastifyReply, model: ServedModel, truncated: numbe
   res.header('X-Model-Name', model.name);
   res.header('X-Model-Version', model.version);
   res.header('X-Inference-Backend', model.backend);
+  res.header('X-Model-Precision', model.precision);
   res.header('X-Truncated-Count', String(truncated));
 }
 
@@ -174,6 +179,7 @@ export function createSentimentController(options: SentimentControllerOptions): 
         name: model.name,
         version: model.version,
         backend: model.backend,
+        precision: model.precision,
         labels: [...this.service.labelNames],
         inputs: [...model.inputs],
         maxTokens: this.service.maxTokens,

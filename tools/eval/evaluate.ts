@@ -1,7 +1,7 @@
 /**
- * `npm run model:eval [-- --model-dir models/sentiment_analysis] [--version 1] [--json]`
+ * `npm run model:eval [-- --model-dir models/sentiment_analysis] [--version 1] [--precision fp32|int8] [--json]`
  *
- * Runs the shipped model.onnx with onnxruntime-node and the shipped tokenizer over SST-2 dev and prints accuracy
+ * Runs the shipped model.onnx (or, with `--precision int8`, model.int8.onnx) with onnxruntime-node and the shipped tokenizer over SST-2 dev and prints accuracy
  * and the confusion matrix. Needs ../shared/datasets/sst2 (or SST2_DIR); exits 2 with a clear message without it.
  */
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ function format(result: EvaluationResult): string {
   const width = Math.max(...result.labels.map((label) => label.length), 9);
   const cell = (text: string | number) => String(text).padStart(width);
   const lines = [
-    `${result.model} v${result.version} on SST-2 dev (${sst2Path('dev')})`,
+    `${result.model} v${result.version} (${result.precision}) on SST-2 dev (${sst2Path('dev')})`,
     `accuracy: ${(100 * result.accuracy).toFixed(2)}% (${result.correct}/${result.total})`,
     '',
     `${cell('gold\\pred')} ${result.labels.map(cell).join(' ')}`,
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     options: {
       'model-dir': { type: 'string', default: resolve(REPO_ROOT, 'models/sentiment_analysis') },
       version: { type: 'string' },
+      precision: { type: 'string', default: 'fp32' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -36,7 +37,12 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const result = await evaluateOnDev(values['model-dir'], values.version);
+  const precision = values.precision;
+  if (precision !== 'fp32' && precision !== 'int8') {
+    console.error(`--precision must be fp32 or int8, not ${precision}`);
+    process.exit(2);
+  }
+  const result = await evaluateOnDev(values['model-dir'], values.version, precision);
   console.log(values.json ? JSON.stringify(result) : format(result));
 }
 

@@ -3,7 +3,7 @@
  * tokenizer, ONNX Runtime wrapper and post-processing (the code path v1 serves with).
  */
 import { BertTokenizer } from '../../src/model/bert.tokenizer.js';
-import { loadModelBundle } from '../../src/model/model-bundle.js';
+import { loadModelBundle, type ModelPrecision, onnxFile } from '../../src/model/model-bundle.js';
 import { toPredictions } from '../../src/model/classification.postprocessor.js';
 import { OnnxSession } from '../../src/inference/onnx/onnx-session.js';
 import { readSst2 } from '../common/sst2.js';
@@ -11,6 +11,7 @@ import { readSst2 } from '../common/sst2.js';
 export interface EvaluationResult {
   readonly model: string;
   readonly version: string;
+  readonly precision: ModelPrecision;
   readonly total: number;
   readonly correct: number;
   readonly accuracy: number;
@@ -19,10 +20,15 @@ export interface EvaluationResult {
   readonly labels: readonly string[];
 }
 
-export async function evaluateOnDev(modelDir: string, version?: string, batchSize = 64): Promise<EvaluationResult> {
+export async function evaluateOnDev(
+  modelDir: string,
+  version?: string,
+  precision: ModelPrecision = 'fp32',
+  batchSize = 64,
+): Promise<EvaluationResult> {
   const bundle = loadModelBundle(modelDir, version);
   const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
-  const session = await OnnxSession.create(bundle.files.onnx, { intraOpNumThreads: 0, interOpNumThreads: 1 });
+  const session = await OnnxSession.create(onnxFile(bundle, precision), { intraOpNumThreads: 0, interOpNumThreads: 1 });
   const labels = bundle.config.labels;
   const rows = readSst2('dev');
   const confusion = labels.map(() => labels.map(() => 0));
@@ -43,6 +49,7 @@ export async function evaluateOnDev(modelDir: string, version?: string, batchSiz
   return {
     model: bundle.name,
     version: bundle.version,
+    precision,
     total: rows.length,
     correct,
     accuracy: correct / rows.length,

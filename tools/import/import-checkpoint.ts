@@ -6,6 +6,7 @@
  *   model.safetensors   PyTorch names and layout, float32: the single source of truth the exports are built from
  *   model.onnx          the TypeScript ONNX export (v1)
  *   saved_model.pb      the constants-only SavedModel (v2, TensorFlow Serving)
+ *   model.int8.onnx     with `quantize`: model.onnx with int8 weights (v1 with ONNX_PRECISION=int8)
  *
  * Order: config.json is validated, the weights are read (safetensors or Keras HDF5) and checked name by name and
  * shape by shape against the architecture, model.safetensors is written, the tokenizer files are copied or derived,
@@ -19,6 +20,7 @@ import { BertTokenizer } from '../../src/model/bert.tokenizer.js';
 import { parseModelConfig } from '../../src/model/model-bundle.js';
 import { buildModelGraph } from '../export/model-folder.js';
 import { exportOnnxModel, ONNX_MODEL_FILE } from '../export/onnx/onnx.writer.js';
+import { INT8_MODEL_FILE, quantizeOnnxBytes } from '../export/onnx/onnx.quantize.js';
 import { encodeSafetensors } from '../export/safetensors.js';
 import { buildSavedModel, SAVED_MODEL_FILE } from '../export/saved-model.export.js';
 import { readCheckpointConfig } from './checkpoint-config.js';
@@ -58,6 +60,8 @@ export interface ImportOptions {
   readonly modelsDir: string;
   /** Replace an existing version folder. */
   readonly force?: boolean;
+  /** Also write model.int8.onnx (dynamic int8 quantization of model.onnx). */
+  readonly quantize?: boolean;
 }
 
 export interface ImportResult {
@@ -81,8 +85,8 @@ export interface ImportResult {
   };
   readonly tokenizer: ImportedTokenizer;
   readonly files: readonly { readonly name: string; readonly bytes: number }[];
-  /** Logits of the check sentence. */
-  readonly check: { readonly sentence: string; readonly logits: readonly number[] };
+  /** Logits of the check sentence (and, with `quantize`, those of model.int8.onnx). */
+  readonly check: { readonly sentence: string; readonly logits: readonly number[]; readonly int8Logits?: number[] };
 }
 
 /** Writes model.safetensors from the tensors the architecture read (PyTorch names, sorted, float32). */
@@ -97,16 +101,17 @@ function writeWeights(dir: string, weights: CheckpointWeights): { tensors: numbe
 async function checkServes(
   dir: string,
   labels: number,
+  file = ONNX_MODEL_FILE,
 ): Promise<{ inputs: string[]; maxLength: number; logits: number[] }> {
   const { maxLength } = parseModelConfig(join(dir, CONFIG_FILE), join(dir, TOKENIZER_FILES.config));
   const tokenizer = BertTokenizer.fromFile(join(dir, TOKENIZER_FILES.tokenizer), maxLength);
-  const session = await OnnxSession.create(join(dir, ONNX_MODEL_FILE), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await OnnxSession.create(join(dir, file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const result = await session.run(await tokenizer.encodeBatch([CHECK_SENTENCE]));
     const logits = [...result.data];
     if (result.rows !== 1 || result.columns !== labels || !logits.every(Number.isFinite)) {
       throw new Error(
-        `${join(dir, ONNX_MODEL_FILE)}: ONNX Runtime gave [${result.rows}, ${result.columns}] logits ${JSON.stringify(logits)} for one sentence and ${labels} labels`,
+        `${join(dir, file)}: ONNX Runtime gave [${result.rows}, ${result.columns}] logits ${JSON.stringify(logits)} for one sentence and ${labels} labels`,
       );
     }
     return { inputs: session.inputNames, maxLength, logits };
@@ -142,10 +147,19 @@ export async function importCheckpoint(options: ImportOptions): Promise<ImportRe
     const written = writeWeights(staged.dir, weights);
     const tokenizer = writeTokenizerFiles(source, config, staged.dir);
     // Both exports read the folder just written, as `npm run model:export*` would.
-    writeFileSync(join(staged.dir, ONNX_MODEL_FILE), exportOnnxModel(staged.dir).bytes);
+    const onnx = exportOnnxModel(staged.dir).bytes;
+    writeFileSync(join(staged.dir, ONNX_MODEL_FILE), onnx);
     writeFileSync(join(staged.dir, SAVED_MODEL_FILE), buildSavedModel(staged.dir));
     const served = await checkServes(staged.dir, config.labels.length);
-    const files = VERSION_FOLDER_FILES.map((file) => ({ name: file, bytes: statSync(join(staged.dir, file)).size }));
+    let int8Logits: number[] | undefined;
+    if (options.quantize === true) {
+      writeFileSync(join(staged.dir, INT8_MODEL_FILE), quantizeOnnxBytes(onnx).bytes);
+      int8Logits = (await checkServes(staged.dir, config.labels.length, INT8_MODEL_FILE)).logits;
+    }
+    const files = [...VERSION_FOLDER_FILES, ...(int8Logits === undefined ? [] : [INT8_MODEL_FILE])].map((file) => ({
+      name: file,
+      bytes: statSync(join(staged.dir, file)).size,
+    }));
     const dir = staged.publish(force);
     return {
       source,
@@ -166,7 +180,7 @@ export async function importCheckpoint(options: ImportOptions): Promise<ImportRe
       },
       tokenizer,
       files,
-      check: { sentence: CHECK_SENTENCE, logits: served.logits },
+      check: { sentence: CHECK_SENTENCE, logits: served.logits, ...(int8Logits === undefined ? {} : { int8Logits }) },
     };
   } catch (error) {
     staged.discard();
@@ -203,7 +217,10 @@ export function formatSummary(result: ImportResult): string {
     `  labels: ${result.labels.map((label, i) => `${i}=${label}`).join(', ')}`,
     `  inputs: ${result.inputs.join(', ')} (int64 [batch, sequence], at most ${result.maxLength} tokens) -> logits [batch, ${result.labels.length}]`,
     `  tokenizer: ${result.tokenizer.origin}, ${result.tokenizer.vocabSize} tokens`,
-    `  check: ${JSON.stringify(result.check.sentence)} -> logits [${result.check.logits.map((v) => v.toFixed(4)).join(', ')}]`,
+    `  check: ${JSON.stringify(result.check.sentence)} -> logits [${result.check.logits.map((v) => v.toFixed(4)).join(', ')}]` +
+      (result.check.int8Logits === undefined
+        ? ''
+        : `, int8 [${result.check.int8Logits.map((v) => v.toFixed(4)).join(', ')}]`),
     `  files:`,
     ...result.files.map((file) => `    ${file.name.padEnd(width)}  ${formatBytes(file.bytes).padStart(10)}`),
   ].join('\n');

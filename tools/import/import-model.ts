@@ -1,12 +1,12 @@
 /**
- * `npm run model:import -- --from <checkpoint dir> [--name sentiment_analysis] [--version N] [--models-dir models] [--force]`
+ * `npm run model:import -- --from <checkpoint dir> [--name sentiment_analysis] [--version N] [--models-dir models] [--force] [--quantize]`
  *
  * Imports a Hugging Face sequence-classification checkpoint folder (BERT or DistilBERT, as `save_pretrained` writes
  * it: config.json, model.safetensors or tf_model.h5, tokenizer.json or vocab.txt + tokenizer_config.json) as
  * `<models-dir>/<name>/<version>/` with model.safetensors, model.onnx and saved_model.pb generated without Python.
  * Without `--version`, the version is the highest existing one + 1 (1 for a new model); an existing version is only
  * replaced with `--force`. Nothing is left behind when the import fails. Relative paths are taken from the folder
- * `npm run` was started in.
+ * `npm run` was started in. `--quantize` also writes model.int8.onnx (as `npm run model:quantize` does).
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { REPO_ROOT } from '../common/sst2.js';
 import { DEFAULT_MODEL_NAME, formatSummary, importCheckpoint } from './import-checkpoint.js';
 
 const USAGE =
-  'usage: npm run model:import -- --from <checkpoint dir> [--name sentiment_analysis] [--version N] [--models-dir models] [--force]';
+  'usage: npm run model:import -- --from <checkpoint dir> [--name sentiment_analysis] [--version N] [--models-dir models] [--force] [--quantize]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       version: { type: 'string' },
       'models-dir': { type: 'string' },
       force: { type: 'boolean', default: false },
+      quantize: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     version: values.version,
     modelsDir: values['models-dir'] === undefined ? resolve(REPO_ROOT, 'models') : resolve(cwd, values['models-dir']),
     force: values.force,
+    quantize: values.quantize,
   });
   console.log(formatSummary(result));
 }

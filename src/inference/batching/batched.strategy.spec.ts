@@ -13,7 +13,13 @@ const batchOf = (...rows: number[][]): TokenizedBatch => paddedBatch(rows);
 class RecordingModel implements InferenceStrategy {
   readonly calls: TokenizedBatch[] = [];
   private releases: (() => void)[] = [];
-  readonly model = { name: 'm', version: '1', backend: 'onnxruntime' as const, inputs: ['input_ids'] };
+  readonly model = {
+    name: 'm',
+    version: '1',
+    backend: 'onnxruntime' as const,
+    inputs: ['input_ids'],
+    precision: 'fp32' as const,
+  };
   state(): StrategyState {
     return { status: 'ready' };
   }

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ModelNotReadyError } from '../../common/errors/index.js';
@@ -6,6 +7,7 @@ import {
   type Logits,
   MODEL_BUNDLE,
   type ModelBundle,
+  onnxFile,
   TOKENIZER,
   type TokenizedBatch,
 } from '../../model/index.js';
@@ -55,6 +57,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
       version: this.bundle.version,
       backend: 'onnxruntime',
       inputs: [...this.session.inputNames],
+      precision: this.config.onnx.precision,
     };
   }
 
@@ -79,13 +82,15 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
     // events. Its native code reads this from the process environment, so it is set on the main thread, before any
     // session or worker exists; an explicit ORT_DISABLE_TELEMETRY in the environment wins.
     process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    const file = onnxFile(this.bundle, this.config.onnx.precision);
     try {
-      const plan = planOnnxExecution(this.config, this.bundle.files.onnx);
+      const plan = planOnnxExecution(this.config, file);
       const { workers, intraOpThreads: threads } = plan;
       this.logger.log({
         msg: 'execution plan',
         workers,
         intraOpThreads: threads,
+        file,
         modelMiB: Math.round(plan.modelBytes / 2 ** 20),
         estimatedMiB: Math.round(plan.estimatedBytes / 2 ** 20),
         memoryLimitMiB: plan.memoryLimitBytes === null ? null : Math.round(plan.memoryLimitBytes / 2 ** 20),
@@ -98,14 +103,14 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
       };
       const session: OnnxRunner =
         workers > 0
-          ? await OnnxWorkerPool.create(this.bundle.files.onnx, workers, options)
+          ? await OnnxWorkerPool.create(file, workers, options)
           : // Loaded only for inline execution: in worker mode the main thread never loads ONNX Runtime's native code.
-            await (await import('./onnx-session.js')).OnnxSession.create(this.bundle.files.onnx, options);
+            await (await import('./onnx-session.js')).OnnxSession.create(file, options);
       const labels = this.bundle.config.labels.length;
       if (session.numLabels !== null && session.numLabels !== labels) {
         await session.release();
         throw new Error(
-          `model.onnx has ${session.numLabels} outputs per sentence but config.json names ${labels} labels`,
+          `${basename(file)} has ${session.numLabels} outputs per sentence but config.json names ${labels} labels`,
         );
       }
       const logits = await session.warmUp(await this.tokenizer.encodeBatch(WARM_UP_SENTENCES));
@@ -121,6 +126,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
         msg: 'model ready',
         model: this.bundle.name,
         version: this.bundle.version,
+        precision: this.config.onnx.precision,
         inputs: session.inputNames,
         workers,
         intraOpThreads: threads,
@@ -129,7 +135,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
     } catch (error) {
       const reason = (error as Error).message;
       this.current = { status: 'failed', reason };
-      this.logger.error({ msg: 'model failed to load', model: this.bundle.name, file: this.bundle.files.onnx, reason });
+      this.logger.error({ msg: 'model failed to load', model: this.bundle.name, file, reason });
     }
   }
 

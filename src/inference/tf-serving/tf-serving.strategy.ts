@@ -72,6 +72,8 @@ export class TfServingStrategy implements InferenceStrategy, OnApplicationBootst
       version: resolved?.version ?? 'unknown',
       backend: 'tf-serving',
       inputs: resolved?.inputs ?? [],
+      // TensorFlow Serving serves the fp32 SavedModel; int8 is v1's alone.
+      precision: 'fp32',
     };
   }
 

@@ -23,6 +23,13 @@ export class ModelMetadataDto {
   @ApiProperty({ enum: ['onnxruntime', 'tf-serving'], example: 'onnxruntime' })
   backend!: string;
 
+  @ApiProperty({
+    enum: ['fp32', 'int8'],
+    example: 'fp32',
+    description: 'Weights it computes with: model.onnx (fp32) or model.int8.onnx (int8, v1 with ONNX_PRECISION=int8).',
+  })
+  precision!: string;
+
   @ApiProperty({ example: ['NEGATIVE', 'POSITIVE'] })
   labels!: string[];
 

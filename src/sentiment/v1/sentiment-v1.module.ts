@@ -6,6 +6,7 @@ import {
   ONNX_INFERENCE,
   OnnxInferenceModule,
 } from '../../inference/index.js';
+import { onnxFile } from '../../model/index.js';
 import { SENTIMENT_V1 } from '../sentiment.constants.js';
 import { createSentimentController } from '../sentiment.controller.factory.js';
 import { sentimentServiceProvider } from '../sentiment-service.provider.js';
@@ -22,7 +23,7 @@ import { sentimentServiceProvider } from '../sentiment-service.provider.js';
       version: '1',
       strategy: ONNX_INFERENCE,
       concurrency: (config, bundle) =>
-        config.batching.concurrencyV1 || planOnnxExecution(config, bundle.files.onnx).parallelism,
+        config.batching.concurrencyV1 || planOnnxExecution(config, onnxFile(bundle, config.onnx.precision)).parallelism,
     }),
   ],
 })
