@@ -16,7 +16,7 @@
  * Options (environment): BENCH_SECONDS (default 8 per run), BENCH_QUICK=1 (shorter, for a smoke run).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machineInfo } from './lib/machine.js';
@@ -30,6 +30,7 @@ import { type LoadResult, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { type CeilingRow, onnxCeiling as measureCeiling } from './lib/onnx-ceiling.js';
 import { SENTENCES } from './lib/sentences.js';
+import { startPeer, transformersJsFolder } from './lib/peer.js';
 import { syntheticBert } from './lib/synthetic-bert.js';
 import {
   MODEL_DIR,
@@ -98,38 +99,29 @@ const HEAD_TO_HEAD_ROUNDS = QUICK ? 1 : 5;
 async function headToHead(peerDir: string): Promise<{ service: LoadResult[]; peer: LoadResult[] }> {
   const service = await startService('service (head to head)');
   try {
-    return await withProcess(
-      start(
-        'transformers.js (head to head)',
-        NODE,
-        [...TSX, 'bench/servers/transformers-js.server.ts'],
-        { MODEL_PATH: peerDir },
-        null,
-      ),
-      async (peer) => {
-        const rounds = { service: [] as LoadResult[], peer: [] as LoadResult[] };
-        for (let round = 1; round <= HEAD_TO_HEAD_ROUNDS; round++) {
-          log(`head to head, round ${round}`);
-          for (const [name, running, path] of [
-            ['service', service, ROUTE_V1],
-            ['peer', peer, '/'],
-          ] as const) {
-            rounds[name].push(
-              await load({
-                url: running.url,
-                path,
-                bodies: BODIES,
-                connections: 64,
-                seconds: SECONDS,
-                serverCpuMs: () => running.cpuMs(),
-                serverGcSeconds: name === 'service' ? () => serverGcSeconds(running.url) : undefined,
-              }),
-            );
-          }
+    return await withProcess(startPeer('transformers.js (head to head)', peerDir), async (peer) => {
+      const rounds = { service: [] as LoadResult[], peer: [] as LoadResult[] };
+      for (let round = 1; round <= HEAD_TO_HEAD_ROUNDS; round++) {
+        log(`head to head, round ${round}`);
+        for (const [name, running, path] of [
+          ['service', service, ROUTE_V1],
+          ['peer', peer, '/'],
+        ] as const) {
+          rounds[name].push(
+            await load({
+              url: running.url,
+              path,
+              bodies: BODIES,
+              connections: 64,
+              seconds: SECONDS,
+              serverCpuMs: () => running.cpuMs(),
+              serverGcSeconds: name === 'service' ? () => serverGcSeconds(running.url) : undefined,
+            }),
+          );
         }
-        return rounds;
-      },
-    );
+      }
+      return rounds;
+    });
   } finally {
     await service.stop();
   }
@@ -184,24 +176,6 @@ async function tailAnatomy(work: string): Promise<LoadResult> {
         serverGcPauses: () => readGcPauses(file),
       }),
   );
-}
-
-/** A transformers.js model folder (config, tokenizer, onnx/model.onnx) made of links to the bundled model. */
-function transformersJsFolder(work: string): string {
-  const dir = join(work, 'transformers-js-model');
-  const version = join(MODEL_DIR, loadModelBundle(MODEL_DIR).version);
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
-  for (const file of [
-    'config.json',
-    'tokenizer.json',
-    'tokenizer_config.json',
-    'special_tokens_map.json',
-    'vocab.txt',
-  ]) {
-    symlinkSync(join(version, file), join(dir, file));
-  }
-  symlinkSync(join(version, 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
-  return dir;
 }
 
 /** A BERT of 4 layers × 256 hidden with random weights, same tokenizer, built into model.onnx here. */
@@ -272,34 +246,28 @@ async function main(): Promise<void> {
     }
 
     log('peer: transformers.js');
-    const peerDir = transformersJsFolder(work);
-    const peer = await withProcess(
-      start(
-        'transformers.js',
-        NODE,
-        [...TSX, 'bench/servers/transformers-js.server.ts'],
-        { MODEL_PATH: peerDir },
-        null,
-      ),
-      async (r) => {
-        const sequential = await sequentialLatency(r.url, BODIES, QUICK ? 100 : 500);
-        const results: LoadResult[] = [];
-        for (const connections of CONCURRENCY) {
-          log(`transformers.js: ${connections} connections`);
-          results.push(
-            await load({
-              url: r.url,
-              path: '/',
-              bodies: BODIES,
-              connections,
-              seconds: SECONDS,
-              serverCpuMs: () => r.cpuMs(),
-            }),
-          );
-        }
-        return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
-      },
+    const peerDir = transformersJsFolder(
+      join(MODEL_DIR, loadModelBundle(MODEL_DIR).version),
+      join(work, 'transformers-js-model'),
     );
+    const peer = await withProcess(startPeer('transformers.js', peerDir), async (r) => {
+      const sequential = await sequentialLatency(r.url, BODIES, QUICK ? 100 : 500);
+      const results: LoadResult[] = [];
+      for (const connections of CONCURRENCY) {
+        log(`transformers.js: ${connections} connections`);
+        results.push(
+          await load({
+            url: r.url,
+            path: '/',
+            bodies: BODIES,
+            connections,
+            seconds: SECONDS,
+            serverCpuMs: () => r.cpuMs(),
+          }),
+        );
+      }
+      return { coldStartMs: r.coldStartMs, peakRssMb: r.peakRssMb(), sequential, load: results };
+    });
 
     log('head to head: service and peer at 64 connections, alternating');
     const rounds = await headToHead(peerDir);

@@ -3,7 +3,7 @@ import { usableCpus } from '../../src/common/system/cpu-quota.js';
 import { OnnxSession } from '../../src/inference/onnx/onnx-session.js';
 import { type OnnxRunner, OnnxWorkerPool } from '../../src/inference/onnx/onnx-worker-pool.js';
 import { BertTokenizer } from '../../src/model/bert.tokenizer.js';
-import { loadModelBundle } from '../../src/model/model-bundle.js';
+import { loadModelBundle, type ModelPrecision, onnxFile } from '../../src/model/model-bundle.js';
 import { SENTENCES } from './sentences.js';
 
 export interface CeilingRow {
@@ -17,8 +17,13 @@ export interface CeilingRow {
  * similar length (what the service's length grouping aims at), in two layouts: one session using every usable CPU
  * as intra-op threads, and one session per CPU in worker threads with one thread each, one batch in flight each.
  */
-export async function onnxCeiling(modelDir: string, secondsPerRow = 3): Promise<CeilingRow[]> {
+export async function onnxCeiling(
+  modelDir: string,
+  secondsPerRow = 3,
+  precision: ModelPrecision = 'fp32',
+): Promise<CeilingRow[]> {
   const bundle = loadModelBundle(modelDir);
+  const file = onnxFile(bundle, precision);
   const tokenizer = BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
   const cpus = usableCpus();
   const sorted = [...SENTENCES].sort((a, b) => a.length - b.length);
@@ -26,12 +31,12 @@ export async function onnxCeiling(modelDir: string, secondsPerRow = 3): Promise<
     [
       `1 session × ${cpus} threads`,
       1,
-      () => OnnxSession.create(bundle.files.onnx, { intraOpNumThreads: cpus, interOpNumThreads: 1 }),
+      () => OnnxSession.create(file, { intraOpNumThreads: cpus, interOpNumThreads: 1 }),
     ],
     [
       `${cpus} worker sessions × 1 thread`,
       cpus,
-      () => OnnxWorkerPool.create(bundle.files.onnx, cpus, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
+      () => OnnxWorkerPool.create(file, cpus, { intraOpNumThreads: 1, interOpNumThreads: 1 }),
     ],
   ];
   const rows: CeilingRow[] = [];

@@ -1,7 +1,8 @@
 /**
  * Peer: what a Node developer would write instead of this service. A minimal node:http server around a
  * transformers.js (@huggingface/transformers) `text-classification` pipeline over the same model files, loaded
- * from disk (fp32 model.onnx, the same tokenizer.json), answering the same contract. No validation, no batching.
+ * from disk (fp32 model.onnx, the same tokenizer.json; MODEL_DTYPE=q8 loads onnx/model_quantized.onnx instead),
+ * answering the same contract. No validation, no batching.
  */
 import { pipeline, env } from '@huggingface/transformers';
 import { createServer } from 'node:http';
@@ -12,7 +13,8 @@ if (!modelDir) {
 }
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
-const classify = await pipeline('text-classification', modelDir, { dtype: 'fp32', device: 'cpu' });
+const dtype = process.env.MODEL_DTYPE === 'q8' ? 'q8' : 'fp32';
+const classify = await pipeline('text-classification', modelDir, { dtype, device: 'cpu' });
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];

@@ -1,0 +1,39 @@
+/** The peer the benchmarks compare with: a transformers.js text-classification server on the same model files. */
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Running, start } from './processes.js';
+import { NODE } from './service.js';
+
+const PEER_SERVER = 'bench/servers/transformers-js.server.ts';
+
+/** Weights the peer loads: transformers.js' `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx). */
+export type PeerDtype = 'fp32' | 'q8';
+
+/**
+ * A transformers.js model folder under `dir` made of links to a version folder: config and tokenizer files,
+ * onnx/model.onnx and, where the version has one, onnx/model_quantized.onnx → model.int8.onnx.
+ */
+export function transformersJsFolder(versionDir: string, dir: string): string {
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  for (const file of [
+    'config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'vocab.txt',
+  ]) {
+    if (existsSync(join(versionDir, file))) {
+      symlinkSync(join(versionDir, file), join(dir, file));
+    }
+  }
+  symlinkSync(join(versionDir, 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
+  if (existsSync(join(versionDir, 'model.int8.onnx'))) {
+    symlinkSync(join(versionDir, 'model.int8.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+  }
+  return dir;
+}
+
+/** The peer server on `folder`, ready once it prints "ready". */
+export function startPeer(name: string, folder: string, dtype: PeerDtype = 'fp32'): Promise<Running> {
+  return start(name, NODE, ['--import', 'tsx', PEER_SERVER], { MODEL_PATH: folder, MODEL_DTYPE: dtype }, null);
+}
