@@ -3,7 +3,8 @@
  * into .cache/bench/, never committed), fp32 (model.onnx) and int8 (model.int8.onnx, `npm run model:quantize`'s
  * output), each with default settings otherwise, against raw ONNX Runtime and the transformers.js peer on the same
  * file and CPUs: time to ready, RSS (peak against 1.5 × model.onnx + 300 MB), requests/s and p50/p99 at 1, 16 and 64
- * connections. Writes docs/large-model.md and docs/large-model.json.
+ * connections. Writes docs/large-model.md and docs/large-model.json, and its summary into docs/benchmarks.md (a block
+ * `npm run bench` keeps).
  *
  * BENCH_SECONDS (10) per round; BENCH_SKIP_CEILING=1 skips raw ONNX Runtime, BENCH_SKIP_PEER=1 the peer (to try
  * settings quickly); BENCH_SERVICE_ENV='{"K":"V"}' adds settings to both service runs (written into the report).
@@ -17,6 +18,7 @@ import { load } from './lib/load.js';
 import { machineInfo } from './lib/machine.js';
 import { type CeilingRow, onnxCeiling } from './lib/onnx-ceiling.js';
 import { startPeer, transformersJsFolder } from './lib/peer.js';
+import { LARGE_MODEL_SECTION, writeSection } from './lib/report-section.js';
 import type { Running } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
 import { ROUTE_V1, buildDist, startService, withProcess } from './lib/service.js';
@@ -152,15 +154,17 @@ async function main(): Promise<void> {
     },
   };
   writeFileSync(resolve(REPO_ROOT, 'docs/large-model.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(resolve(REPO_ROOT, 'docs/large-model.md'), report(result, fp32, int8));
-  console.log(report(result, fp32, int8));
+  const { full, summary } = report(result, fp32, int8);
+  writeFileSync(resolve(REPO_ROOT, 'docs/large-model.md'), full);
+  writeSection(resolve(REPO_ROOT, 'docs/benchmarks.md'), LARGE_MODEL_SECTION, summary);
+  console.log(full);
 }
 
 function report(
   result: { date: string; machine: { cpus: number }; quantizeMs: number; targets: Record<string, unknown> },
   fp32: PrecisionRun,
   int8: PrecisionRun,
-): string {
+): { full: string; summary: string } {
   const t = result.targets as {
     peakRssBudgetMb: number;
     throughputShareOfRaw: Record<ModelPrecision, number | null>;
@@ -186,15 +190,12 @@ function report(
           .map((size) => f(run.ceiling.find((r) => r.layout === layout && r.batchSize === size)?.sentencesPerSecond, 1))
           .join(' | ')} |`,
     );
-  return `# A BERT-base-shaped model, fp32 and int8
-
-\`npm run bench:large\` on ${result.date.slice(0, 10)} (${result.machine.cpus} CPUs): a model of BERT-base's shape (12 layers ×
+  const intro = `\`npm run bench:large\` on ${result.date.slice(0, 10)} (${result.machine.cpus} CPUs): a model of BERT-base's shape (12 layers ×
 768 hidden, random weights, the bundled tokenizer), generated and never committed. fp32 is its model.onnx; int8 is
 \`npm run model:quantize\`'s model.int8.onnx of it (${f(result.quantizeMs / 1000, 1)} s to write). The service runs with
 default settings (\`ONNX_PRECISION=int8\` for the int8 column); the peer is the transformers.js server (bench/servers/) on
-the same file (\`dtype: 'q8'\` loads the same model.int8.onnx). ${SECONDS} s per round, rounds run one after another.
-
-| | fp32 | int8 | int8 / fp32 |
+the same file (\`dtype: 'q8'\` loads the same model.int8.onnx). ${SECONDS} s per round, rounds run one after another.`;
+  const main = `| | fp32 | int8 | int8 / fp32 |
 |---|---|---|---|
 ${both('model file, MB', (r) => r.bytes / MB, 1)}
 ${both('service: time to ready, s', (r) => r.service.coldStartMs / 1000, 1)}
@@ -213,14 +214,16 @@ ${CONNECTIONS.map((c) => `| peer: ${c} connection${c > 1 ? 's' : ''}, p50 / p99 
 
 Targets (issue 14): fp32 peak RSS ≤ 1.5 × model.onnx + 300 MB = ${t.peakRssBudgetMb} MB: ${f(fp32.service.peakRssMb)} MB;
 int8 file ≤ 30% of fp32: ${pct(t.int8FileShare)}; int8 throughput at 16 connections ≥ 1.8 × fp32: ${f(t.int8Speedup16, 2)}×;
-int8 peak RSS ≤ 40% of fp32: ${pct(t.int8PeakRssShare)}; service at 16 connections ≥ 90% of raw ONNX Runtime's best.
-
-Raw ONNX Runtime, sentences/s by layout and batch size (batches of sentences of similar length):
+int8 peak RSS ≤ 40% of fp32: ${pct(t.int8PeakRssShare)}; service at 16 connections ≥ 90% of raw ONNX Runtime's best.`;
+  const raw = `Raw ONNX Runtime, sentences/s by layout and batch size (batches of sentences of similar length):
 
 | precision, layout | ${sizes.join(' | ')} |
 |---|${sizes.map(() => '---').join('|')}|
-${[...ceilingRows(fp32, 'fp32'), ...ceilingRows(int8, 'int8')].join('\n')}
-`;
+${[...ceilingRows(fp32, 'fp32'), ...ceilingRows(int8, 'int8')].join('\n')}`;
+  return {
+    full: `# A BERT-base-shaped model, fp32 and int8\n\n${intro}\n\n${main}\n\n${raw}\n`,
+    summary: `## A BERT-base-shaped model, fp32 and int8\n\n${intro} Details: [large-model.md](large-model.md).\n\n${main}\n`,
+  };
 }
 
 await main();

@@ -31,6 +31,7 @@ import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js
 import { type CeilingRow, onnxCeiling as measureCeiling } from './lib/onnx-ceiling.js';
 import { SENTENCES } from './lib/sentences.js';
 import { startPeer, transformersJsFolder } from './lib/peer.js';
+import { LARGE_MODEL_SECTION, carrySection } from './lib/report-section.js';
 import { syntheticBert } from './lib/synthetic-bert.js';
 import {
   MODEL_DIR,
@@ -618,7 +619,8 @@ ${table(r.larger.onnx)}`
     : 'not measured (the ONNX emitter is not available)'
 }
 `;
-  writeFileSync(resolve(REPO_ROOT, 'docs/benchmarks.md'), md);
+  const report = resolve(REPO_ROOT, 'docs/benchmarks.md');
+  writeFileSync(report, carrySection(md, report, LARGE_MODEL_SECTION));
   const series = (name: string, color: string, run: ServiceRun, pick: (l: LoadResult) => number) => ({
     name,
     color,

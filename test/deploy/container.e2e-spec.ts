@@ -78,18 +78,62 @@ describeWhere(dockerUnavailable(), 'the image on a real Docker engine', () => {
   }, 120_000);
 
   it('should refuse to start, in one line with the memory it needs, under a memory limit the model cannot fit', async () => {
-    const id = await docker(['run', '--detach', '--memory', '300m', '--memory-swap', '300m', IMAGE]);
+    const id = await docker(['run', '--detach', '--memory', '200m', '--memory-swap', '200m', IMAGE]);
     try {
       const code = await docker(['wait', id], 60_000);
       const logs = await run('docker', ['logs', id]);
       expect({ code, stdout: logs.stdout }).toEqual({ code: '78', stdout: '' });
       expect(logs.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(/model\.onnx needs about \d+ MiB of memory .* the container's memory limit is 300 MiB/),
+        expect.stringMatching(/model\.onnx needs about \d+ MiB of memory .* the container's memory limit is 200 MiB/),
       ]);
     } finally {
       await docker(['rm', '--force', id]);
     }
   }, 70_000);
+
+  it('should fit its plan under a tight limit: 300 MiB → one session, and 15 × 64-sentence batches answered', async () => {
+    const id = await docker([
+      'run',
+      '--detach',
+      '--memory',
+      '300m',
+      '--memory-swap',
+      '300m',
+      '-p',
+      '127.0.0.1::5001',
+      IMAGE,
+    ]);
+    try {
+      const base = `http://${await docker(['port', id, '5001/tcp'])}`;
+      await waitFor(
+        'GET /health/ready 200',
+        async () => ((await fetch(`${base}/health/ready`).catch(() => null))?.status === 200 ? true : undefined),
+        STARTUP_BUDGET_MS,
+        50,
+      );
+      const plan = (await run('docker', ['logs', id])).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { msg?: string })
+        .find((line) => line.msg === 'execution plan');
+      // Two sessions (one per CPU) would need more than 90% of 300 MiB.
+      expect(plan).toMatchObject({ workers: 1, reducedFor: 'memory', memoryLimitMiB: 300 });
+      const sentences = Array.from({ length: 64 }, (_, i) => `${SENTENCES[i % SENTENCES.length]} ${i}`);
+      const statuses = await Promise.all(
+        Array.from({ length: 15 }, () =>
+          fetch(`${base}/v1/inference/sentiment_analysis/batch`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ sentences }),
+          }).then((res) => res.status),
+        ),
+      );
+      expect(statuses).toEqual(new Array(15).fill(200));
+      expect(await docker(['inspect', '--format', '{{.State.Running}} {{.State.OOMKilled}}', id])).toBe('true false');
+    } finally {
+      await docker(['rm', '--force', id]);
+    }
+  }, 120_000);
 
   it(
     'should start read-only, unprivileged, as uid 1000, and be ready within the startupProbe budget',

@@ -78,16 +78,17 @@ describe(planOnnxExecution.name, () => {
   });
 
   it('should run fewer sessions, each with more threads, when one per CPU would not fit', () => {
-    const plan = planOnnxExecution(loadConfig({}), model.medium, 8, 640 * MiB);
+    // 150 MiB + 3 × (96 MiB + 1.6 × 60 MiB) = 726 MiB fits in 90% of 850 MiB; a fourth session would not.
+    const plan = planOnnxExecution(loadConfig({}), model.medium, 8, 850 * MiB);
     expect(plan).toMatchObject({ workers: 3, intraOpThreads: 2, parallelism: 3, reducedFor: 'memory' });
-    expect(plan.estimatedBytes).toBeLessThan(0.9 * 640 * MiB);
+    expect(plan.estimatedBytes).toBe(726 * MiB);
   });
 
   it('should refuse, in one line with what it needs, a model that does not fit with one session', () => {
     const refusal = () => planOnnxExecution(loadConfig({}), model.bertBase, 2, 512 * MiB);
     expect(refusal).toThrow(ModelMemoryError);
     expect(refusal).toThrow(
-      /bertBase\.onnx needs about 898 MiB of memory with one ONNX Runtime session \(300 MiB \+ 1\.4 × model\.onnx \(363 MiB\) per session, at 90% of the limit\), but the container's memory limit is 512 MiB/,
+      /bertBase\.onnx needs about 919 MiB of memory with one ONNX Runtime session \(150 MiB \+ \(96 MiB \+ 1\.6 × bertBase\.onnx \(363 MiB\)\) per session, at 90% of the limit\), but the container's memory limit is 512 MiB/,
     );
     expect(() => refusal()).not.toThrow(/\n/);
     expect(() => planOnnxExecution(loadConfig({ ONNX_EXECUTION: 'inline' }), model.bertBase, 2, 512 * MiB)).toThrow(
@@ -97,7 +98,7 @@ describe(planOnnxExecution.name, () => {
 
   it('should refuse an explicit ONNX_WORKERS that does not fit rather than silently run fewer', () => {
     expect(() => planOnnxExecution(loadConfig({ ONNX_WORKERS: '2' }), model.bertBase, 2, 1280 * MiB)).toThrow(
-      /ONNX_WORKERS=2 needs about 1463 MiB .* memory limit is 1280 MiB: lower ONNX_WORKERS/,
+      /ONNX_WORKERS=2 needs about 1671 MiB .* memory limit is 1280 MiB: lower ONNX_WORKERS/,
     );
   });
 });

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { AppConfig } from '../../config/index.js';
 import { usableCpus } from '../../common/system/cpu-quota.js';
 import { cgroupMemoryLimit } from '../../common/system/memory-limit.js';
@@ -30,13 +31,21 @@ function threadsFor(workers: number, intraOpThreads: number, cpus: number): Onnx
 }
 
 /**
- * What the process needs besides the ONNX Runtime sessions (Node, Nest, the tokenizer, requests in flight), and what
- * each session needs per byte of model.onnx (ONNX Runtime's initializers and pre-packed weights; it reads the file
- * itself). Measured (npm run bench:large, docs/large-model.md): a BERT-base-shaped model (362 MiB model.onnx), one
- * session, peaks at 635–795 MB under load at 16 connections; one session alone holds about 1.4 × the file
- * (bench/, raw ONNX Runtime); the bundled model's soak peaks at 335 MB with two sessions.
+ * What the process needs besides the ONNX Runtime sessions (Node, Nest, the tokenizers, a worker's isolate, requests
+ * in flight), and what each session needs: a fixed part (ONNX Runtime's arena and buffers for a batch, the session's
+ * own structures) plus a share per byte of the file it serves (initializers and pre-packed weights; ONNX Runtime reads
+ * the file itself, and holds more of it while loading). Fitted to `npm run bench:large` (docs/large-model.md, 2 CPUs,
+ * peaks under load at 1–64 connections): a BERT-base-shaped model.onnx of 362 MiB peaks at 730 MB with one session
+ * and 1348 MB with two; its model.int8.onnx of 92 MiB at 353 MB and 604 MB; a second session costs 613 and 226 MB,
+ * about 93 MB + 1.37 × the file. In the image (test/deploy/large-model-container.e2e-spec.ts) the same fp32 file
+ * peaked at 829 MiB with one session, hence 1.6. The bundled model's soak peaks at 335 MB with two sessions.
  */
-export const MEMORY_MODEL = { processBytes: 300 * 2 ** 20, perSessionFactor: 1.4, usableShare: 0.9 } as const;
+export const MEMORY_MODEL = {
+  processBytes: 150 * 2 ** 20,
+  perSessionBytes: 96 * 2 ** 20,
+  perSessionFactor: 1.6,
+  usableShare: 0.9,
+} as const;
 
 /**
  * From this size of model.onnx on, the automatic plan runs one session rather than one per CPU (each session holds its
@@ -82,8 +91,9 @@ export function planOnnxExecution(
     automatic && modelBytes >= LARGE_MODEL_BYTES
       ? threadsFor(1, config.onnx.intraOpThreads, cpus)
       : onnxThreading(config, cpus);
+  const sessionBytes = MEMORY_MODEL.perSessionBytes + MEMORY_MODEL.perSessionFactor * modelBytes;
   const need = (sessions: number) =>
-    MEMORY_MODEL.processBytes + Math.max(1, sessions) * MEMORY_MODEL.perSessionFactor * modelBytes;
+    MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
   const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
     ...t,
     memoryLimitBytes,
@@ -95,7 +105,9 @@ export function planOnnxExecution(
     return plan(threading, false);
   }
   const budget = memoryLimitBytes * MEMORY_MODEL.usableShare;
-  const formula = `${mib(MEMORY_MODEL.processBytes)} + ${MEMORY_MODEL.perSessionFactor} × model.onnx (${mib(modelBytes)}) per session`;
+  const formula =
+    `${mib(MEMORY_MODEL.processBytes)} + (${mib(MEMORY_MODEL.perSessionBytes)} + ${MEMORY_MODEL.perSessionFactor} × ` +
+    `${basename(modelPath)} (${mib(modelBytes)})) per session`;
   if (need(1) > budget) {
     throw new ModelMemoryError(
       `${modelPath} needs about ${mib(need(1) / MEMORY_MODEL.usableShare)} of memory with one ONNX Runtime session ` +
@@ -113,6 +125,6 @@ export function planOnnxExecution(
         'lower ONNX_WORKERS (or leave it unset to fit automatically) or raise the limit',
     );
   }
-  const fit = Math.floor((budget - MEMORY_MODEL.processBytes) / (MEMORY_MODEL.perSessionFactor * modelBytes));
+  const fit = Math.floor((budget - MEMORY_MODEL.processBytes) / sessionBytes);
   return plan(threadsFor(Math.max(1, fit), config.onnx.intraOpThreads, cpus), true);
 }
