@@ -92,8 +92,7 @@ export function planOnnxExecution(
       ? threadsFor(1, config.onnx.intraOpThreads, cpus)
       : onnxThreading(config, cpus);
   const sessionBytes = MEMORY_MODEL.perSessionBytes + MEMORY_MODEL.perSessionFactor * modelBytes;
-  const need = (sessions: number) =>
-    MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
+  const need = (sessions: number) => MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
   const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
     ...t,
     memoryLimitBytes,
