@@ -12,6 +12,7 @@ import {
   REQUEST_ID_HEADER,
   answerClientErrorAsJson,
   checkJsonBody,
+  markArrival,
   requestId,
 } from './common/index.js';
 import { MetricsService, httpMetrics } from './metrics/index.js';
@@ -29,7 +30,15 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     bodyLimit: config.server.bodyLimit,
     // X-Forwarded-For entries from the closest TRUST_PROXY_HOPS proxies are trusted (client IPs for the rate limit).
     trustProxy: (_address: string, hop: number) => hop < config.security.trustProxyHops,
-    clientErrorHandler: answerClientErrorAsJson,
+    clientErrorHandler: answerClientErrorAsJson(config.server.receiveTimeoutMs),
+    // A whole request (headers and body) must arrive within RECEIVE_TIMEOUT_MS, checked every second (Node checks
+    // every 30 s by default, and Fastify turns its request timeout off).
+    requestTimeout: config.server.receiveTimeoutMs,
+    http: {
+      requestTimeout: config.server.receiveTimeoutMs,
+      headersTimeout: config.server.receiveTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     genReqId: requestId,
     // Keys named like Object.prototype members are refused by checkJsonBody with a message naming the key.
     onProtoPoisoning: 'ignore',
@@ -59,6 +68,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const drain = app.get(HttpDrain);
   drain.attach(app.getHttpServer());
   fastify.addHook('onRequest', (req, reply, done) => {
+    markArrival(req.raw);
     drain.track(req.raw, reply.raw);
     reply.header(REQUEST_ID_HEADER, req.id);
     done();

@@ -46,9 +46,20 @@ describe('OpenAPI document and Swagger UI', () => {
 
   it('should document request and response schemas, examples and error responses for inference', () => {
     const post = doc.paths['/v1/inference/sentiment_analysis']!.post!;
-    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '413', '415', '429', '503', '504']);
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '408', '413', '415', '429', '503', '504']);
     const v2 = doc.paths['/v2/inference/sentiment_analysis']!.post!;
-    expect(Object.keys(v2.responses).sort()).toEqual(['200', '400', '401', '413', '415', '429', '502', '503', '504']);
+    expect(Object.keys(v2.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '408',
+      '413',
+      '415',
+      '429',
+      '502',
+      '503',
+      '504',
+    ]);
     expect(JSON.stringify(post.requestBody)).toContain('SentimentRequestDto');
     const schemas = doc.components.schemas as Record<string, { properties: Record<string, { example?: unknown }> }>;
     expect(schemas.SentimentRequestDto!.properties.sentence!.example).toBe('this is a bad example');

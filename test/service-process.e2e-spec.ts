@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { DEFAULT_MODEL_DIR } from './support/app.js';
 import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
 
@@ -39,6 +40,68 @@ describe('node dist/main.js', () => {
     expect(existsSync(join(home, '.cache', 'Microsoft'))).toBe(false);
     rmSync(home, { recursive: true, force: true });
   });
+
+  it('should cut slow uploads with a 408 in the JSON error shape, and log a client that gives up as 499, not 500', async () => {
+    const port = await freePort();
+    const service = spawnService({ PORT: String(port), HOST: '127.0.0.1', RECEIVE_TIMEOUT_MS: '1000' });
+    /** Writes `head`, then reads until the server closes: what it answered and how long that took. */
+    const stall = (head: string) =>
+      new Promise<{ text: string; ms: number }>((done, fail) => {
+        const started = performance.now();
+        const socket: Socket = connect(port, '127.0.0.1', () => socket.write(head));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('close', () => done({ text, ms: performance.now() - started }));
+        socket.on('error', fail);
+      });
+    const route = '/v1/inference/sentiment_analysis';
+    try {
+      await waitFor(`${service.url}/health/ready`);
+      const [slowBody, slowHeaders] = await Promise.all([
+        // Announces 100 bytes of body, sends 14, then nothing.
+        stall(
+          `POST ${route} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sentence": "`,
+        ),
+        stall(`GET /health/live HTTP/1.1\r\nHost: x\r\n`),
+      ]);
+      for (const { text, ms } of [slowBody, slowHeaders]) {
+        expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({
+          statusCode: 408,
+          error: 'Request Timeout',
+          message: 'the request was not received in full within 1000 ms (RECEIVE_TIMEOUT_MS); the connection is closed',
+          requestId: '',
+        });
+        // The timeout plus at most one check interval (1 s), with room for a loaded machine.
+        expect(ms).toBeGreaterThanOrEqual(900);
+        expect(ms).toBeLessThan(4000);
+      }
+      // A client that sends a whole request and leaves before the answer.
+      await new Promise<void>((done) => {
+        const body = JSON.stringify({ sentences: new Array(64).fill('a long enough sentence to keep the model busy') });
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            `POST ${route}/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
+          setTimeout(() => {
+            socket.destroy();
+            done();
+          }, 2);
+        });
+      });
+      expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+      await new Promise((wait) => setTimeout(wait, 300));
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect(await service.exited).toBe(0);
+    const logs = service.lines.map(
+      (line) => JSON.parse(line) as { level: number; msg: string; status?: number; url?: string },
+    );
+    // (Readiness answers 503 while the model loads, logged apart; nothing on the inference routes is an error.)
+    expect(logs.filter((log) => log.level >= 50 && log.url?.startsWith('/v1/'))).toEqual([]);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 30, msg: 'client closed request', status: 499 }));
+  }, 30_000);
 
   it('should refuse to start on a bad configuration, naming every bad variable', async () => {
     const service = spawnService({ PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose' });

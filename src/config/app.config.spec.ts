@@ -6,7 +6,13 @@ import { ConfigValidationError, loadConfig } from './app.config.js';
 describe('loadConfig', () => {
   it('should apply the documented defaults to an empty environment', () => {
     const config = loadConfig({});
-    expect(config.server).toEqual({ port: 5001, host: '0.0.0.0', bodyLimit: 1024 * 1024, docs: true });
+    expect(config.server).toEqual({
+      port: 5001,
+      host: '0.0.0.0',
+      bodyLimit: 1024 * 1024,
+      docs: true,
+      receiveTimeoutMs: 10_000,
+    });
     expect(config.model).toEqual({ dir: 'models/sentiment_analysis', version: undefined, tokenizerFastPath: true });
     expect(config.limits).toEqual({ maxSentenceLength: 2000, maxBatchSize: 64 });
     expect(config.onnx).toEqual({
@@ -15,6 +21,7 @@ describe('loadConfig', () => {
       execution: 'workers',
       workers: 0,
       memoryArena: true,
+      precision: 'fp32',
     });
     expect(config.batching).toEqual({
       enabled: true,

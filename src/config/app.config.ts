@@ -77,6 +77,11 @@ export const envSchema = z.object({
    * X-Request-Timeout-Ms header, never lengthen it.
    */
   REQUEST_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  /**
+   * Time a client has to send a whole request, headers and body (ms); past it → 408 and the connection is closed.
+   * Keeps slow or stalled uploads from holding connections open (checked every second).
+   */
+  RECEIVE_TIMEOUT_MS: integer(1_000, 600_000).default(10_000),
   /** Inference requests in progress per API version at most (waiting or running); beyond it → 429 at once. */
   MAX_IN_FLIGHT: integer(1, 1_000_000).default(512),
   /** Serve Prometheus metrics at /metrics. */
@@ -160,7 +165,13 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface AppConfig {
-  readonly server: { readonly port: number; readonly host: string; readonly bodyLimit: number; readonly docs: boolean };
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    readonly bodyLimit: number;
+    readonly docs: boolean;
+    readonly receiveTimeoutMs: number;
+  };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly memory: { readonly heapGrowingPercent: number };
   readonly model: { readonly dir: string; readonly version: string | undefined; readonly tokenizerFastPath: boolean };
@@ -272,7 +283,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     );
   }
   return {
-    server: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT, docs: e.DOCS_ENABLED },
+    server: {
+      port: e.PORT,
+      host: e.HOST,
+      bodyLimit: e.BODY_LIMIT,
+      docs: e.DOCS_ENABLED,
+      receiveTimeoutMs: e.RECEIVE_TIMEOUT_MS,
+    },
     log: { level: e.LOG_LEVEL },
     memory: { heapGrowingPercent: e.HEAP_GROWING_PERCENT },
     model: { dir: e.MODEL_DIR, version: e.MODEL_VERSION, tokenizerFastPath: e.TOKENIZER_FAST_PATH },

@@ -39,4 +39,10 @@ export interface InferenceStrategy {
    * (client gone, deadline passed): work not yet started is dropped.
    */
   infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits>;
+  /**
+   * Holds room for `rows` sentences before the caller spends any work on them (tokenizing), or throws the DomainError
+   * a full queue gives (429). The caller gives the room back, through the returned function, just before it calls
+   * `infer` with those rows, or when it gives up. Strategies without a queue do not implement it.
+   */
+  reserve?(rows: number): () => void;
 }

@@ -3,6 +3,12 @@ import { Tokenizer } from 'tokenizers';
 import { FAST_PATH_TEXT, type FastPathCheck, FastPathTokenizer } from './fast-path.tokenizer.js';
 
 /**
+ * How much text the fast path tokenizes before it lets the event loop run: about 8 sentences of the longest accepted
+ * length (a few milliseconds), so a single sentence never yields and a 64-sentence batch yields 7 times.
+ */
+const YIELD_EVERY_CHARACTERS = 16_000;
+
+/**
  * A batch of tokenized sentences, padded to the longest row of the batch, as flat row-major
  * `[batchSize, sequenceLength]` arrays. Strategies turn these into whatever their runtime wants.
  */
@@ -103,17 +109,28 @@ export class BertTokenizer {
     return this.pad(await this.encodeRows(sentences));
   }
 
-  /** Each sentence through the fast path if it may take it, the rest in one call to the reference; in order. */
+  /**
+   * Each sentence through the fast path if it may take it, the rest in one call to the reference; in order. The fast
+   * path runs on the caller's thread: a large batch yields to the event loop every YIELD_EVERY_CHARACTERS, so other
+   * requests (a 429 for a flood, a liveness probe) are served in between.
+   */
   private async encodeRows(sentences: readonly string[]): Promise<Row[]> {
     const rows: Row[] = new Array<Row>(sentences.length);
     const slow: number[] = [];
-    sentences.forEach((sentence, i) => {
+    let sinceYield = 0;
+    for (let i = 0; i < sentences.length; i++) {
+      const sentence = sentences[i]!;
       if (this.fast !== null && FAST_PATH_TEXT.test(sentence)) {
+        if (sinceYield > YIELD_EVERY_CHARACTERS) {
+          sinceYield = 0;
+          await new Promise((resume) => setImmediate(resume));
+        }
         rows[i] = this.fast.encode(sentence);
+        sinceYield += sentence.length;
       } else {
         slow.push(i);
       }
-    });
+    }
     if (slow.length > 0) {
       const encodings = await this.tokenizer.encodeBatch(slow.map((i) => sentences[i]!));
       encodings.forEach((encoding, k) => {

@@ -1,4 +1,18 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import {
+  Body,
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  Post,
+  Req,
+  Res,
+  type Type,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -7,6 +21,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiRequestTimeoutResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -94,15 +109,40 @@ const errors = (notReady: string, remote: boolean) => [
     description: 'Invalid body: missing, empty or non-string sentence, unknown field, malformed JSON, too long.',
   }),
   ApiPayloadTooLargeResponse({ type: ErrorResponseDto, description: 'Body larger than BODY_LIMIT.' }),
+  ApiRequestTimeoutResponse({
+    type: ErrorResponseDto,
+    description:
+      'The request (headers and body) was not received in full within RECEIVE_TIMEOUT_MS; the connection is closed.',
+  }),
   ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto, description: 'Content-Type is not application/json.' }),
   ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: notReady }),
 ];
+
+/**
+ * Admission before validation: guards run before pipes, so a request the service could not take now (in-flight
+ * limit, full queue) is refused with its 429 before class-validator checks up to 64 × MAX_SENTENCE_LENGTH characters
+ * and before the sentences are tokenized. The body is already parsed JSON; only its `sentences` count is read.
+ */
+function admissionGuard(serviceToken: string): Type<CanActivate> {
+  @Injectable()
+  class AdmissionGuard implements CanActivate {
+    constructor(@Inject(serviceToken) private readonly service: SentimentService) {}
+
+    canActivate(context: ExecutionContext): boolean {
+      const body = context.switchToHttp().getRequest<FastifyRequest>().body as { sentences?: unknown } | undefined;
+      this.service.checkAdmission(Array.isArray(body?.sentences) ? Math.max(1, body.sentences.length) : 1);
+      return true;
+    }
+  }
+  return AdmissionGuard;
+}
 
 /**
  * Builds the sentiment controller of one API version. Every version has the same contract; only the
  * `SentimentService` behind it (and so the runtime) differs, so adding a version never touches another.
  */
 export function createSentimentController(options: SentimentControllerOptions): Type<unknown> {
+  const admission = admissionGuard(options.service);
   const notReady = `The ${options.backend} model is not ready (loading, warming up or unavailable); see Retry-After.`;
   const apply =
     (decorators: MethodDecorator[]): MethodDecorator =>
@@ -120,6 +160,7 @@ export function createSentimentController(options: SentimentControllerOptions): 
 
     @Post()
     @HttpCode(200)
+    @UseGuards(admission)
     @ApiOperation({
       summary: `Classify one sentence (${options.backend})`,
       description: 'The original service contract: `{"sentence": ...}` → `{"sentiment": ..., "confidence": ...}`.',
@@ -143,6 +184,7 @@ export function createSentimentController(options: SentimentControllerOptions): 
 
     @Post('batch')
     @HttpCode(200)
+    @UseGuards(admission)
     @ApiOperation({
       summary: `Classify several sentences in one call (${options.backend})`,
       description: '`{"sentences": [...]}` → `{"predictions": [...]}`, one result per sentence in input order.',

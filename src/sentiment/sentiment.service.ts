@@ -53,10 +53,25 @@ export class SentimentService {
     private readonly options: SentimentServiceOptions = { maxInFlight: Number.MAX_SAFE_INTEGER },
   ) {}
 
+  /**
+   * Throws the 429 error a request of `rows` sentences would get now (in-flight limit, full queue), holding nothing:
+   * the cheap check made before the body is validated, so that a flood is refused before any work is spent on it.
+   * `classify` checks again, and holds the room.
+   */
+  checkAdmission(rows: number): void {
+    if (this.active >= this.options.maxInFlight) {
+      throw new TooManyInFlightError(this.options.maxInFlight);
+    }
+    // Reserving and giving back at once checks the room without holding it.
+    this.strategy.reserve?.(rows)();
+  }
+
   async classify(sentences: readonly string[], signal?: AbortSignal): Promise<Classification> {
     if (this.active >= this.options.maxInFlight) {
       throw new TooManyInFlightError(this.options.maxInFlight);
     }
+    // Admission before any work: a full queue refuses the request now, not after tokenizing it.
+    let release = this.strategy.reserve?.(sentences.length);
     this.active++;
     try {
       signal?.throwIfAborted();
@@ -66,6 +81,10 @@ export class SentimentService {
         (performance.now() - started) / 1000,
         batch.lengths.reduce((sum, length) => sum + length, 0),
       );
+      signal?.throwIfAborted();
+      // The reserved room becomes queued rows in the same turn of the event loop.
+      release?.();
+      release = undefined;
       const logits = await abortable(this.strategy.infer(batch, signal), signal);
       const model = this.strategy.model;
       if (logits.rows !== sentences.length) {
@@ -73,6 +92,7 @@ export class SentimentService {
       }
       return { predictions: toPredictions(logits, this.labels), model, truncated: batch.truncated };
     } finally {
+      release?.();
       this.active--;
     }
   }

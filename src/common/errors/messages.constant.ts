@@ -6,6 +6,8 @@ export const MESSAGES = {
   JSON_TOO_DEEP: (depth: number) => `the request body is nested deeper than ${depth} levels`,
   PROPERTY_FORBIDDEN: (key: string) => `property ${key} should not exist`,
   MALFORMED_HTTP: 'the request is not valid HTTP/1.1',
+  RECEIVE_TIMEOUT: (ms: number) =>
+    `the request was not received in full within ${ms} ms (RECEIVE_TIMEOUT_MS); the connection is closed`,
   MALFORMED_URL: 'the request URL is not valid (a percent-encoding that does not decode)',
   BODY_TOO_LARGE: (limit: string) => `the request body is larger than the ${limit} limit`,
   UNSUPPORTED_MEDIA_TYPE: (got: string | undefined) =>

@@ -36,6 +36,9 @@ function isHealthCheckResult(body: unknown): body is object {
   return typeof body === 'object' && body !== null && 'status' in body && 'details' in body && 'error' in body;
 }
 
+/** nginx's "client closed request". */
+const CLIENT_CLOSED_REQUEST = 499;
+
 const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   model_not_ready: HttpStatus.SERVICE_UNAVAILABLE,
   invalid_input: HttpStatus.BAD_REQUEST,
@@ -44,7 +47,7 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   upstream_failed: HttpStatus.BAD_GATEWAY,
   overloaded: HttpStatus.TOO_MANY_REQUESTS,
   /** nginx's "client closed request": logged, never read by the client. */
-  aborted: 499,
+  aborted: CLIENT_CLOSED_REQUEST,
   deadline_exceeded: HttpStatus.GATEWAY_TIMEOUT,
 };
 
@@ -80,8 +83,25 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<FastifyRequest>();
     const res = ctx.getResponse<FastifyReply>();
     const id = req.id;
-    const mapped = this.map(exception, req);
-    if (mapped.status >= 500) {
+    // A client gone before its answer (it closed the connection while sending its body, or while the model ran) is
+    // not a server error: nginx's 499, logged at info, nothing sent.
+    const clientGone = req.raw.socket?.destroyed === true;
+    const mapped = clientGone
+      ? { status: CLIENT_CLOSED_REQUEST, message: MESSAGES.REQUEST_ABORTED }
+      : this.map(exception, req);
+    if (mapped.status === CLIENT_CLOSED_REQUEST) {
+      this.logger.log({
+        msg: 'client closed request',
+        status: CLIENT_CLOSED_REQUEST,
+        method: req.method,
+        url: req.url,
+        reqId: id,
+        reason: exception instanceof Error ? exception.message : String(exception),
+      });
+      if (clientGone) {
+        return;
+      }
+    } else if (mapped.status >= 500) {
       this.logger.error({
         msg: 'request failed',
         status: mapped.status,

@@ -69,20 +69,28 @@ export function checkJsonBody(req: FastifyRequest, _reply: unknown, done: (error
 
 /**
  * Fastify's clientErrorHandler. Requests Node's HTTP parser rejects (bad request line, header overflow,
- * conflicting Content-Length) never reach the app; they get the same JSON error shape as everything else.
+ * conflicting Content-Length) never reach the app, nor does a request not received in full within
+ * `receiveTimeoutMs` (Node's request timeout: 408); they get the same JSON error shape as everything else.
  */
-export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({
-    statusCode: status,
-    error: STATUS_CODES[status],
-    message: MESSAGES.MALFORMED_HTTP,
-    requestId: '',
-  });
+export function answerClientErrorAsJson(
+  receiveTimeoutMs: number,
+): (error: NodeJS.ErrnoException, socket: Socket) => void {
+  return (error, socket) => {
+    // As Node's own handler: no second answer where the app has already begun one on this connection.
+    const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (error.code === 'ECONNRESET' || !socket.writable || answering === true) {
+      socket.destroy();
+      return;
+    }
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
+    const message = timedOut ? MESSAGES.RECEIVE_TIMEOUT(receiveTimeoutMs) : MESSAGES.MALFORMED_HTTP;
+    endWithJson(socket, status, message);
+  };
+}
+
+function endWithJson(socket: Socket, status: number, message: string): void {
+  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message, requestId: '' });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

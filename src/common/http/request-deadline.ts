@@ -21,14 +21,25 @@ export function requestTimeoutMs(req: IncomingMessage, maxMs: number): number {
   return Math.min(Number(value), maxMs);
 }
 
+const arrivals = new WeakMap<IncomingMessage, number>();
+
+/** Records when a request arrived (its headers were read), so that its deadline counts from then. */
+export function markArrival(req: IncomingMessage): void {
+  arrivals.set(req, performance.now());
+}
+
 /**
  * A signal that aborts when the request's deadline passes (reason: DeadlineExceededError) or when the client goes
- * away before its answer is written (reason: RequestAbortedError). Its timer ends with the response.
+ * away before its answer is written (reason: RequestAbortedError). The deadline counts from the request's arrival
+ * (`markArrival`): time spent receiving its body and waiting behind other work is part of it. Its timer ends with
+ * the response.
  */
 export function requestSignal(req: IncomingMessage, res: ServerResponse, maxMs: number): AbortSignal {
   const timeoutMs = requestTimeoutMs(req, maxMs);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeoutMs)), timeoutMs);
+  const arrived = arrivals.get(req) ?? performance.now();
+  const remaining = Math.max(0, timeoutMs - (performance.now() - arrived));
+  const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeoutMs)), remaining);
   timer.unref();
   res.once('close', () => {
     clearTimeout(timer);

@@ -152,6 +152,29 @@ describe(BatchedStrategy.name, () => {
     await Promise.all([running, queued]);
   });
 
+  it('should hold room for rows not yet tokenized: reserved rows count against the queue until given back', async () => {
+    const model = new RecordingModel();
+    const batched = new BatchedStrategy(model, { ...OPTIONS, maxQueueRows: 4 });
+    // The model is busy, so what follows stays queued.
+    const running = batched.infer(batchOf([9]));
+    await tick();
+    const release = batched.reserve(3);
+    expect(() => batched.reserve(2)).toThrow(QueueFullError);
+    await expect(batched.infer(batchOf([1], [2]))).rejects.toBeInstanceOf(QueueFullError);
+    const other = batched.reserve(1);
+    // Given back just before its rows are queued, in the same turn: the 3 rows fit beside the other reservation.
+    release();
+    release();
+    const answered = batched.infer(batchOf([1], [2], [3]));
+    expect(() => batched.reserve(1)).toThrow(QueueFullError);
+    other();
+    expect(() => batched.reserve(1)).not.toThrow();
+    model.release();
+    await tick();
+    model.release();
+    await expect(Promise.all([running, answered])).resolves.toMatchObject([{ rows: 1 }, { rows: 3 }]);
+  });
+
   it('should drop an aborted request from the queue before it reaches the model', async () => {
     const model = new RecordingModel();
     const batched = new BatchedStrategy(model, OPTIONS);

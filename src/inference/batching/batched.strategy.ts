@@ -64,6 +64,8 @@ function abortReason(signal: AbortSignal): DomainError {
 export class BatchedStrategy implements InferenceStrategy {
   private readonly queue: Row[] = [];
   private inFlight = 0;
+  /** Rows admitted by `reserve` and not yet queued (their requests are tokenizing). */
+  private reserved = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -88,12 +90,34 @@ export class BatchedStrategy implements InferenceStrategy {
     return this.inner.checkHealth();
   }
 
+  reserve(rows: number): () => void {
+    const full = this.refusal(rows);
+    if (full !== null) {
+      throw full;
+    }
+    this.reserved += rows;
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        this.reserved -= rows;
+      }
+    };
+  }
+
+  /** The QueueFullError for `rows` more, or null when they fit beside those queued and those reserved. */
+  private refusal(rows: number): QueueFullError | null {
+    const waiting = this.queue.length + this.reserved;
+    return waiting + rows > this.options.maxQueueRows ? new QueueFullError(waiting, this.options.maxQueueRows) : null;
+  }
+
   infer(batch: TokenizedBatch, signal?: AbortSignal): Promise<Logits> {
     if (signal?.aborted) {
       return Promise.reject(abortReason(signal));
     }
-    if (this.queue.length + batch.batchSize > this.options.maxQueueRows) {
-      return Promise.reject(new QueueFullError(this.queue.length, this.options.maxQueueRows));
+    const full = this.refusal(batch.batchSize);
+    if (full !== null) {
+      return Promise.reject(full);
     }
     return new Promise<Logits>((resolve, reject) => {
       const pending: Pending = {
