@@ -319,6 +319,17 @@ describe('security defaults', () => {
     await request(server).get('/metrics').expect(200);
   });
 
+  it('should rate-limit wrong API keys too, so keys cannot be guessed at full speed', async () => {
+    app = await startApp({ TF_SERVING_URL: 'http://127.0.0.1:9', API_KEYS: KEY, RATE_LIMIT: '2' });
+    const server = app.getHttpServer();
+    const guess = (key: string) => request(server).post(V1).set('X-API-Key', key).send({ sentence: 'fine' });
+    await guess('a-wrong-key-guess-0001').expect(401);
+    await guess('a-wrong-key-guess-0002').expect(401);
+    const limited = await guess(KEY).expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    await request(server).get('/health/live').expect(200);
+  });
+
   it('should key the rate limit on the client X-Forwarded-For names only when TRUST_PROXY_HOPS trusts the proxy', async () => {
     const limits = { TF_SERVING_URL: 'http://127.0.0.1:9', RATE_LIMIT: '1', RATE_LIMIT_WINDOW_MS: '60000' };
     const send = (server: unknown, client: string) =>

@@ -3,11 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 
-/** Authentication first (an unauthenticated client does not spend the rate limit), then the rate limit. */
+/**
+ * The rate limit first, then authentication: wrong API keys spend the client's rate limit too, so keys cannot be
+ * guessed at full speed (with the limit the other way round, a 401 was free).
+ */
 @Module({
   providers: [
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
 })
 export class SecurityModule {}
