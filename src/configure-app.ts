@@ -1,4 +1,4 @@
-import { type INestApplication, VersioningType } from '@nestjs/common';
+import { BadRequestException, type INestApplication, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -76,12 +76,25 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   fastify.addHook('onRequest', httpMetrics(app.get(MetricsService)));
   applyHttpSecurity(app, config, DOCS_PATH);
   // JSON only: application/json and application/*+json (Fastify would otherwise also parse text/plain); an empty
-  // body reads as {}, so it fails validation naming the missing field.
+  // body reads as {}, so it fails validation naming the missing field. JSON is UTF-8 (RFC 8259): bytes that are not
+  // are a 400, not silently replaced by U+FFFD and classified.
   const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (req, body, done) =>
-    body.toString().trim() === '' ? done(null, {}) : parseJson(req, body as string, done),
-  );
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestException(MESSAGES.INVALID_UTF8), undefined);
+      return;
+    }
+    if (text.trim() === '') {
+      done(null, {});
+    } else {
+      void parseJson(req, text, done);
+    }
+  });
   fastify.addHook('preValidation', checkJsonBody);
   app.enableVersioning({ type: VersioningType.URI });
   // Lets the class-validator constraints that need configuration (MAX_SENTENCE_LENGTH, MAX_BATCH_SIZE) come from

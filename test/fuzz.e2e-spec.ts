@@ -557,10 +557,10 @@ const invalidUtf8Bytes = fc
   })
   .map((parts) => Buffer.from(parts.flat()));
 
-/** Invalid UTF-8 inside the sentence decodes to U+FFFD: still a sentence to classify. */
+/** Invalid UTF-8 inside the sentence: JSON must be UTF-8, so a 400 (not U+FFFD, classified). */
 const invalidUtf8InSentence = fc.tuple(fc.boolean(), invalidUtf8Bytes).map(([prefix, bytes]): Payload => ({
   body: Buffer.concat([utf8(prefix ? '{"sentence":"bad ' : '{"sentence":"'), bytes, utf8('"}')]),
-  single: { kind: 'prediction' },
+  single: bad,
   batch: bad,
 }));
 

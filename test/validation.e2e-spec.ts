@@ -10,7 +10,7 @@ interface Case {
   readonly path?: string;
   readonly method?: 'post' | 'get' | 'put' | 'delete';
   readonly contentType?: string | null;
-  readonly body?: string;
+  readonly body?: string | Buffer;
   readonly status: number;
   readonly message: RegExp;
 }
@@ -51,6 +51,19 @@ const CASES: Case[] = [
     body: json({ sentence: 'a'.repeat(51) }),
     status: 400,
     message: /sentence must be at most 50 characters long/,
+  },
+  {
+    // JSON is UTF-8 (RFC 8259): Latin-1 "café" (0xE9) is refused, not classified as "caf\uFFFD".
+    name: 'invalid UTF-8 in the sentence',
+    body: Buffer.concat([Buffer.from('{"sentence": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
+    status: 400,
+    message: /^the request body is not valid UTF-8$/,
+  },
+  {
+    name: 'a UTF-16 surrogate encoded in UTF-8',
+    body: Buffer.concat([Buffer.from('{"sentence": "a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+    status: 400,
+    message: /not valid UTF-8/,
   },
   {
     name: 'unknown field',

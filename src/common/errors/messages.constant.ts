@@ -3,6 +3,7 @@ export const MESSAGES = {
   MODEL_NOT_READY: (model: string) => `model "${model}" is not ready yet; retry shortly`,
   ROUTE_NOT_FOUND: (method: string, path: string) => `no route ${method} ${path}`,
   MALFORMED_JSON: 'the request body is not valid JSON',
+  INVALID_UTF8: 'the request body is not valid UTF-8',
   JSON_TOO_DEEP: (depth: number) => `the request body is nested deeper than ${depth} levels`,
   PROPERTY_FORBIDDEN: (key: string) => `property ${key} should not exist`,
   MALFORMED_HTTP: 'the request is not valid HTTP/1.1',
