@@ -200,6 +200,59 @@ describe('v2 when TF Serving is down, loading or unloaded', () => {
   });
 });
 
+/** Issue 15's probes: TF Serving answering, but badly. The breaker is off so that each call reaches it. */
+describe('v2 against a TF Serving that drips or floods its answer', () => {
+  let tfServing: StandInProcess;
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    tfServing = await StandInProcess.start();
+    app = await startApp({
+      TF_SERVING_URL: tfServing.url,
+      TF_SERVING_TIMEOUT_MS: '2000',
+      TF_SERVING_RETRIES: '0',
+      TF_SERVING_CIRCUIT_MIN_CALLS: '0',
+    });
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await app.close();
+    await tfServing.close();
+  });
+
+  it.each([
+    ['drips its answer, a byte every 100 ms', { dripMs: 100 }, [504]],
+    // Refused as it streams in, past 4 MiB.
+    ['answers a 400 whose error text is 50 MB', { oversizedErrorBytes: 50 * 2 ** 20 }, [502]],
+  ])(
+    'should answer a 5xx within its budget, small, when TF Serving %s, with v1 unaffected',
+    async (_name, faults, statuses) => {
+      await tfServing.setFaults(faults);
+      const server = app.getHttpServer();
+      const started = performance.now();
+      const v2 = request(server).post(V2).send({ sentence: 'fine' });
+      // v1 meanwhile: one request after another, each timed.
+      const v1Times: number[] = [];
+      const v1 = (async () => {
+        for (let i = 0; i < 5; i++) {
+          const sent = performance.now();
+          await request(server).post(V1).send({ sentence: 'fine' }).expect(200);
+          v1Times.push(performance.now() - sent);
+        }
+      })();
+      const res = await v2;
+      const v2Ms = performance.now() - started;
+      await v1;
+      await tfServing.setFaults({});
+      expect(statuses).toContain(res.status);
+      // TF_SERVING_TIMEOUT_MS is 2000 here: the whole answer, body included, is bounded by it.
+      expect(v2Ms).toBeLessThan(3000);
+      expect(res.text.length).toBeLessThan(16 * 1024);
+      expect(Math.max(...v1Times)).toBeLessThan(1000);
+    },
+    15_000,
+  );
+});
+
 describe('v2 routed to a version label or a pinned version', () => {
   let tfServing: StandInProcess;
   beforeAll(async () => {

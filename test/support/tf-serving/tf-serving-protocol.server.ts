@@ -38,6 +38,10 @@ export interface Faults {
   wrongShape?: boolean;
   /** Destroy the socket of the next N predict calls (Infinity = all) without answering. */
   dropConnections?: number;
+  /** Answer predict with a 200 whose (valid) body arrives one byte every this many ms. */
+  dripMs?: number;
+  /** Answer predict with a 400 whose `error` text is this many bytes long (TF Serving passes op errors on whole). */
+  oversizedErrorBytes?: number;
 }
 
 class HttpError extends Error {
@@ -373,6 +377,24 @@ export class TfServingProtocolServer {
     if (this.faults.fail500 && this.faults.fail500 > 0) {
       this.faults.fail500--;
       throw new HttpError(500, 'Injected fault: internal error in the serving session');
+    }
+    if (this.faults.oversizedErrorBytes) {
+      throw new HttpError(400, 'x'.repeat(this.faults.oversizedErrorBytes));
+    }
+    const dripMs = this.faults.dripMs;
+    if (dripMs) {
+      const body = Buffer.from('{"predictions": [[0.1, 0.9]]}');
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= body.length) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(body.subarray(sent, ++sent));
+      }, dripMs);
+      return null;
     }
     if (text.trim().length === 0) {
       throw new HttpError(400, 'JSON Parse error: The document is empty');
