@@ -31,6 +31,9 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // X-Forwarded-For entries from the closest TRUST_PROXY_HOPS proxies are trusted (client IPs for the rate limit).
     trustProxy: (_address: string, hop: number) => hop < config.security.trustProxyHops,
     clientErrorHandler: answerClientErrorAsJson(config.server.receiveTimeoutMs),
+    // While the server closes, a request that still arrives on an open connection is answered (with Connection:
+    // close, see HttpDrain), not given Fastify's own 503 body, which lacks the documented shape and request id.
+    return503OnClosing: false,
     // A whole request (headers and body) must arrive within RECEIVE_TIMEOUT_MS, checked every second (Node checks
     // every 30 s by default, and Fastify turns its request timeout off).
     requestTimeout: config.server.receiveTimeoutMs,

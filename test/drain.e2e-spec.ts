@@ -4,6 +4,7 @@
  * it has drained, and the process exits 0.
  */
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
 
@@ -125,6 +126,52 @@ describe('graceful drain on SIGTERM', () => {
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
     expect(beforeSignal).toBeGreaterThan(8);
     expect(outcomes.length - beforeSignal).toBeGreaterThan(8);
+  }, 60_000);
+
+  it('should answer every request sent before SIGTERM, even with no shutdown delay: no reset, no foreign 503', async () => {
+    const port = await freePort();
+    const service = spawnService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_MS: '0',
+      TF_SERVING_URL: 'http://127.0.0.1:9',
+    });
+    await waitFor(`http://127.0.0.1:${port}/health/ready`);
+    const body = JSON.stringify({ sentence: 'this is a perfectly fine sentence to classify' });
+    const head = `POST /v1/inference/sentiment_analysis HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`;
+    const message = `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
+    // 200 open connections; each sends one request, and the signal follows at once.
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<Socket>((open) => {
+            const socket = connect(port, '127.0.0.1', () => open(socket));
+          }),
+      ),
+    );
+    const outcomes = sockets.map(
+      (socket) =>
+        new Promise<string>((done) => {
+          let text = '';
+          socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          socket.on('error', (error: NodeJS.ErrnoException) => done(`error ${error.code ?? error.message}`));
+          socket.on('close', () => done(text === '' ? 'closed without an answer' : text));
+        }),
+    );
+    for (const socket of sockets) {
+      socket.write(message);
+    }
+    service.child.kill('SIGTERM');
+    const answers = await Promise.all(outcomes);
+    const statusLines = answers.map((answer) => answer.split('\r\n')[0]);
+    // Before: 31–126 of them reset, and one 503 in Fastify's body without a request id.
+    expect(statusLines.filter((line) => line !== 'HTTP/1.1 200 OK')).toEqual([]);
+    // Each connection got its classification (a request answered before the signal was seen keeps its connection
+    // alive until the server closes it, so `Connection: close` is not asked of every answer).
+    expect(answers.filter((answer) => !answer.includes('"sentiment"'))).toEqual([]);
+    expect(await service.exited).toBe(0);
   }, 60_000);
 
   it('should finish the requests in progress and queued when the server closes, then refuse connections', async () => {
