@@ -6,10 +6,13 @@
  * - 200 concurrent batches of the largest accepted size (64 sentences × 2,000 characters): what the queue cannot take
  *   is refused before it is validated or tokenized, and the admitted batches' tokenizing yields to the event loop, so
  *   the 429s come early and the liveness probe keeps answering. Measured on 2 CPUs with this client on the same CPUs:
- *   429s at 4.1–4.5 s median before (every batch was tokenized first), 0.7 s after.
+ *   429s at 4.1–4.5 s median before (every batch was tokenized first); after, 0.37–1.35 s in this suite (after the
+ *   pipelining rounds, jest on the same CPUs), and 0.17–0.38 s per round in `npm run bench:overload` (median 275 ms,
+ *   against 77 ms for a bare node:http server that reads the body and refuses).
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { flood, floodMessages, refusalMedian } from '../bench/lib/flood.js';
 import { buildService, freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
 
 const CONNECTIONS = 5;
@@ -58,17 +61,7 @@ describe('hostile clients', () => {
   }, 60_000);
 
   it('should refuse 200 concurrent maximum-size batches it cannot queue at once, staying live', async () => {
-    const words = ['gripping', 'dull', 'a', 'film', 'never', 'quite', 'works', 'brilliant', 'cast', 'über', 'naïve'];
-    const sentence = (seed: number) => {
-      let text = '';
-      for (let i = seed; text.length < 2000; i++) {
-        text += `${words[(i * 7) % words.length]} `;
-      }
-      return text.slice(0, 2000);
-    };
-    const bodies = Array.from({ length: 200 }, (_, b) =>
-      JSON.stringify({ sentences: Array.from({ length: 64 }, (_, s) => sentence(b * 64 + s)) }),
-    );
+    const messages = floodMessages('/v1/inference/sentiment_analysis/batch');
     let probing = true;
     const probes: number[] = [];
     const probe = (async () => {
@@ -80,30 +73,19 @@ describe('hostile clients', () => {
         await sleep(50);
       }
     })();
-    const results = await Promise.all(
-      bodies.map(async (body) => {
-        const started = performance.now();
-        const res = await fetch(`${service.url}/v1/inference/sentiment_analysis/batch`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body,
-        });
-        await res.arrayBuffer();
-        return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after') };
-      }),
-    );
+    const results = await flood(port, messages);
     probing = false;
     await probe;
-    const refused = results.filter((r) => r.status === 429).map((r) => r.ms);
-    refused.sort((a, b) => a - b);
-    const median = refused[Math.floor(refused.length / 2)] ?? Infinity;
+    const refused = results.filter((r) => r.status === 429);
+    const median = refusalMedian(results);
     console.log(
       `200 maximum-size batches: ${results.length - refused.length} answered, ${refused.length} refused (429, median ` +
         `${median.toFixed(0)} ms); /health/live: ${probes.length} probes, slowest ${Math.max(...probes).toFixed(0)} ms`,
     );
     expect(new Set(results.map((r) => r.status))).toEqual(new Set([200, 429]));
     expect(results.filter((r) => r.status === 429).every((r) => Number(r.retryAfter) >= 1)).toBe(true);
-    expect(median).toBeLessThan(1500);
+    // The bound leaves room for a loaded CI machine (figures above).
+    expect(median).toBeLessThan(2000);
     expect(Math.max(...probes)).toBeLessThan(1000);
     expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
   }, 60_000);

@@ -1,12 +1,14 @@
 /**
- * A block of a generated Markdown report that another command owns: `npm run bench:large` writes its summary into
- * docs/benchmarks.md between `<!-- begin NAME -->` and `<!-- end NAME -->`, and `npm run bench`, which regenerates
- * the rest of that file, carries the block over unchanged.
+ * A block of a generated Markdown report that another command owns: `npm run bench:large` and `bench:overload`
+ * write their summaries into docs/benchmarks.md between `<!-- begin NAME -->` and `<!-- end NAME -->`, and
+ * `npm run bench`, which regenerates the rest of that file, carries the blocks over unchanged.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** The block `npm run bench:large` owns in docs/benchmarks.md. */
 export const LARGE_MODEL_SECTION = 'bench:large';
+/** The block `npm run bench:overload` owns in docs/benchmarks.md. */
+export const OVERLOAD_SECTION = 'bench:overload';
 
 const markers = (name: string) => [`<!-- begin ${name} -->`, `<!-- end ${name} -->`] as const;
 
