@@ -13,13 +13,20 @@ export interface CurlExample {
 
 const unquote = (word: string) => word.replace(/^'(.*)'$/s, '$1');
 
-/** The first curl command of the README whose URL path is `path`, continuation lines joined. */
-export function readmeCurl(path: string): CurlExample {
+/** A curl example with the answer the README shows under it (the JSON of a `# {...}` line), if it shows one. */
+export interface ShownExample extends CurlExample {
+  readonly shown: string | undefined;
+}
+
+/** Every curl command of the README (continuation lines joined), in order, with the answer shown under each. */
+export function readmeCurls(): ShownExample[] {
   const text = readFileSync(resolve(REPO_ROOT, 'README.md'), 'utf8').replace(/\\\n\s*/g, ' ');
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  const examples: ShownExample[] = [];
+  lines.forEach((line, index) => {
     const words = line.trim().match(/'[^']*'|\S+/g) ?? [];
     if (words[0] !== 'curl') {
-      continue;
+      return;
     }
     const example: { method: string; path?: string; headers: Record<string, string>; body?: string } = {
       method: 'GET',
@@ -42,11 +49,56 @@ export function readmeCurl(path: string): CurlExample {
         break;
       }
     }
-    if (example.path === path) {
-      return { method: example.method, path, headers: example.headers, body: example.body };
+    if (example.path !== undefined) {
+      const shown = /^#\s*(\{.*\})/.exec(lines[index + 1]?.trim() ?? '')?.[1];
+      examples.push({
+        method: example.method,
+        path: example.path,
+        headers: example.headers,
+        body: example.body,
+        shown,
+      });
     }
+  });
+  return examples;
+}
+
+/** The first curl command of the README whose URL path is `path`. */
+export function readmeCurl(path: string): CurlExample {
+  const example = readmeCurls().find((candidate) => candidate.path === path);
+  if (example === undefined) {
+    throw new Error(`README.md has no curl example for ${path}`);
   }
-  throw new Error(`README.md has no curl example for ${path}`);
+  return example;
+}
+
+/**
+ * The differences between a real answer and the one shown: same keys and values, numbers equal to the digits shown
+ * (0.9705 matches 0.97053…, not 0.9712…). Empty when they agree.
+ */
+export function differences(shown: unknown, actual: unknown, at = '$'): string[] {
+  if (typeof shown === 'number') {
+    const digits = (String(shown).split('.')[1] ?? '').length;
+    return typeof actual === 'number' && actual.toFixed(digits) === shown.toFixed(digits)
+      ? []
+      : [`${at}: shown ${shown}, answered ${String(actual)}`];
+  }
+  if (Array.isArray(shown)) {
+    if (!Array.isArray(actual) || actual.length !== shown.length) {
+      return [`${at}: shown ${JSON.stringify(shown)}, answered ${JSON.stringify(actual)}`];
+    }
+    return shown.flatMap((item, i) => differences(item, actual[i], `${at}[${i}]`));
+  }
+  if (shown !== null && typeof shown === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) {
+      return [`${at}: shown an object, answered ${JSON.stringify(actual)}`];
+    }
+    const keys = new Set([...Object.keys(shown), ...Object.keys(actual)]);
+    return [...keys].flatMap((key) =>
+      differences((shown as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${at}.${key}`),
+    );
+  }
+  return shown === actual ? [] : [`${at}: shown ${JSON.stringify(shown)}, answered ${JSON.stringify(actual)}`];
 }
 
 /** Sends a README example to `baseUrl`; returns the status and the parsed JSON body. */

@@ -4,7 +4,7 @@ export class SentimentResponseDto {
   @ApiProperty({ description: "Label from the model's config.json id2label.", example: 'NEGATIVE' })
   sentiment!: string;
 
-  @ApiProperty({ description: 'Softmax probability of that label, 0.5–1 for two labels.', example: 0.98 })
+  @ApiProperty({ description: 'Softmax probability of that label, 0.5–1 for two labels.', example: 0.9705 })
   confidence!: number;
 }
 
