@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BadRequestException, type INestApplication, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -114,14 +115,47 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   return app;
 }
 
+/** The service's version, from the package.json beside dist/ (also in the image, which runs `node dist/main.js`). */
+const SERVICE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The two ways a request may carry an API key (src/security/api-key.guard.ts), as OpenAPI security schemes. */
+const API_KEY_SCHEMES = { bearer: 'bearer', header: 'api-key' } as const;
+
 export function createOpenApiDocument(app: INestApplication) {
-  const document = new DocumentBuilder()
+  const { security } = app.get<AppConfig>(APP_CONFIG);
+  const builder = new DocumentBuilder()
     .setTitle('Sentiment analysis inference service')
     .setDescription(
       'Serves a Hugging Face BERT-family sentiment classifier. v1 runs the ONNX export in-process with ONNX ' +
         'Runtime; v2 asks TensorFlow Serving. Both take `{"sentence": ...}` and answer `{"sentiment", "confidence"}`.',
     )
-    .setVersion(process.env.npm_package_version ?? '0.0.0')
-    .build();
-  return SwaggerModule.createDocument(app, document);
+    .setVersion(SERVICE_VERSION);
+  if (security.apiKeys.length > 0) {
+    builder
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS.' },
+        API_KEY_SCHEMES.bearer,
+      )
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key from API_KEYS.' },
+        API_KEY_SCHEMES.header,
+      );
+  }
+  const document = SwaggerModule.createDocument(app, builder.build());
+  if (security.apiKeys.length > 0) {
+    // Either scheme is enough; the inference routes (and /metrics when METRICS_REQUIRE_API_KEY) ask for one, the
+    // health probes and the documentation stay open.
+    const requirement = [{ [API_KEY_SCHEMES.bearer]: [] }, { [API_KEY_SCHEMES.header]: [] }];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const guarded = path.startsWith('/v') || (path === '/metrics' && security.metricsRequireApiKey);
+      for (const operation of Object.values(operations as Record<string, { security?: unknown }>)) {
+        if (guarded && typeof operation === 'object') {
+          operation.security = requirement;
+        }
+      }
+    }
+  }
+  return document;
 }

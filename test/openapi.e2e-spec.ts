@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { startApp } from './support/app.js';
 
@@ -14,8 +15,20 @@ describe('OpenAPI document and Swagger UI', () => {
   let doc: OpenApiDocument;
 
   beforeAll(async () => {
-    app = await startApp();
-    doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body as OpenApiDocument;
+    // npm sets npm_package_version for `npm test` and `npm start`, not for the image's `node dist/main.js`: a version
+    // read from it would be wrong there (0.0.0); this value makes such a read visible here.
+    const npmVersion = process.env.npm_package_version;
+    process.env.npm_package_version = '9.9.9-from-npm';
+    try {
+      app = await startApp();
+      doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body as OpenApiDocument;
+    } finally {
+      if (npmVersion === undefined) {
+        delete process.env.npm_package_version;
+      } else {
+        process.env.npm_package_version = npmVersion;
+      }
+    }
   });
   afterAll(async () => {
     await app.close();
@@ -70,5 +83,63 @@ describe('OpenAPI document and Swagger UI', () => {
   it('should serve Swagger UI at /docs', async () => {
     const res = await request(app.getHttpServer()).get('/docs').expect(200);
     expect(res.text).toMatch(/swagger-ui/i);
+  });
+
+  it("should state the package's version, whoever starts the service (not npm's npm_package_version)", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version).not.toBe('0.0.0');
+    expect((doc as unknown as { info: { version: string } }).info.version).toBe(version);
+  });
+
+  it('should declare no security scheme when no API key is configured', () => {
+    expect((doc.components as { securitySchemes?: unknown }).securitySchemes).toBeUndefined();
+  });
+});
+
+describe('OpenAPI document with API keys: Authorize works through its security schemes', () => {
+  const KEY = 'swagger-authorize-key-0123456789';
+  let app: NestFastifyApplication;
+  let doc: OpenApiDocument & {
+    components: { securitySchemes: Record<string, { type: string; scheme?: string; in?: string; name?: string }> };
+    paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+  };
+
+  beforeAll(async () => {
+    app = await startApp({ TF_SERVING_URL: 'http://127.0.0.1:9', API_KEYS: KEY });
+    doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body as typeof doc;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should stay a valid OpenAPI 3 document', async () => {
+    expect((await new Validator().validate(doc as unknown as Record<string, unknown>)).valid).toBe(true);
+  });
+
+  it('should ask for a key on the inference routes only, and accept each scheme as Swagger UI would send it', async () => {
+    const server = app.getHttpServer();
+    const post = doc.paths['/v1/inference/sentiment_analysis']!.post!;
+    expect(post.security).toBeDefined();
+    expect(doc.paths['/health/ready']!.get!.security).toBeUndefined();
+    expect(doc.paths['/metrics']!.get!.security).toBeUndefined();
+    const body = { sentence: 'this is a bad example' };
+    await request(server).post('/v1/inference/sentiment_analysis').send(body).expect(401);
+    // Swagger UI's Authorize: each scheme the operation lists, applied the way OpenAPI defines it.
+    for (const requirement of post.security!) {
+      const scheme = doc.components.securitySchemes[Object.keys(requirement)[0]!]!;
+      const headers: Record<string, string> =
+        scheme.type === 'http' && scheme.scheme === 'bearer'
+          ? { Authorization: `Bearer ${KEY}` }
+          : scheme.type === 'apiKey' && scheme.in === 'header'
+            ? { [scheme.name!]: KEY }
+            : {};
+      expect(Object.keys(headers)).toHaveLength(1);
+      const res = await request(server).post('/v1/inference/sentiment_analysis').set(headers).send(body);
+      expect(res.status).toBe(200);
+      expect(res.body.sentiment).toBe('NEGATIVE');
+    }
+    expect(post.security).toHaveLength(2);
   });
 });
