@@ -8,7 +8,7 @@ export class SentimentRequestDto {
   @ApiProperty({
     description:
       'Text to classify. Longer than the model takes in tokens, it is truncated (the response header ' +
-      '`X-Truncated` says so); longer than MAX_SENTENCE_LENGTH characters, it is refused with 400.',
+      '`X-Truncated-Count` counts them); longer than MAX_SENTENCE_LENGTH characters, it is refused with 400.',
     example: 'this is a bad example',
     minLength: 1,
   })
