@@ -8,7 +8,7 @@ import { ConfigValidationError, loadConfig } from './config/index.js';
 import { configureApp, createHttpAdapter } from './configure-app.js';
 import { applyHeapGrowingPercent } from './common/system/v8-heap.js';
 import { ModelMemoryError, planOnnxExecution } from './inference/onnx/onnx-threading.js';
-import { loadModelBundle, onnxFile } from './model/model-bundle.js';
+import { ModelBundleError, loadModelBundle, onnxFile } from './model/model-bundle.js';
 
 /** The configuration names a model file that is not there. */
 class ModelFileError extends Error {}
@@ -38,7 +38,14 @@ async function bootstrap(): Promise<void> {
       console.error(error.message);
       process.exit(78); // EX_CONFIG
     }
-    // A model folder that cannot be opened is reported by the model module, as before.
+    if (error instanceof ModelBundleError) {
+      // A model folder or version that is not there, or an incomplete one, is a configuration error too.
+      const { dir, version } = config.model;
+      const variables = `MODEL_DIR=${JSON.stringify(dir)}${version === undefined ? '' : ` MODEL_VERSION=${JSON.stringify(version)}`}`;
+      console.error(`invalid configuration:\n  ${variables}: ${error.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
   }
   applyHeapGrowingPercent(config.memory.heapGrowingPercent);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {

@@ -104,13 +104,31 @@ describe('node dist/main.js', () => {
   }, 30_000);
 
   it('should refuse to start on a bad configuration, naming every bad variable', async () => {
-    const service = spawnService({ PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose' });
+    const service = spawnService({ PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose', API_KEYS: 'short' });
     expect(await service.exited).toBe(78);
     const stderr = service.stderr.join('');
     expect(stderr).toContain('PORT="http"');
     expect(stderr).toContain('MAX_BATCH_SIZE="-1"');
     expect(stderr).toContain('LOG_LEVEL="verbose"');
+    // Checked with the others, not after them (before: only the first three were named).
+    expect(stderr).toContain('API_KEYS="short": every key must have at least 16 characters');
   });
+
+  it.each([
+    [{ MODEL_DIR: '/nonexistent/models' }, 'MODEL_DIR="/nonexistent/models"', 'model folder not found'],
+    [{ MODEL_VERSION: '7' }, 'MODEL_VERSION="7"', 'version 7 not found (available: 1)'],
+  ])(
+    'should refuse a model folder or version that is not there with exit 78 and one line naming it: %o',
+    async (env, names, what) => {
+      const service = spawnService({ ...env, PORT: String(await freePort()) });
+      // Before: exit 1 and an 11-line Nest stack trace that named no variable.
+      expect(await service.exited).toBe(78);
+      const stderr = service.stderr.join('');
+      expect(stderr).toContain(names);
+      expect(stderr).toContain(what);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('should refuse to start with ONNX_PRECISION=int8 when the version has no model.int8.onnx, saying how to make it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'no-int8-'));

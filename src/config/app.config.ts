@@ -8,6 +8,9 @@ import { z } from 'zod';
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
+/** Shortest accepted API key: 16 random characters are beyond guessing at any request rate. */
+export const MIN_API_KEY_LENGTH = 16;
+
 export const envSchema = z.object({
   PORT: integer(1, 65535).default(5001),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -87,7 +90,12 @@ export const envSchema = z.object({
   /** Serve Prometheus metrics at /metrics. */
   METRICS_ENABLED: bool.default(true),
   /** API keys accepted on the inference routes (comma-separated); none here or in API_KEYS_FILE = no authentication. */
-  API_KEYS: z.string().default(''),
+  API_KEYS: z
+    .string()
+    .default('')
+    .refine((value) => list(value).every((key) => key.length >= MIN_API_KEY_LENGTH), {
+      message: `every key must have at least ${MIN_API_KEY_LENGTH} characters`,
+    }),
   /** File with one API key per line (a mounted Secret); read at start-up, added to API_KEYS. */
   API_KEYS_FILE: z.string().default(''),
   /** With API keys: require one on /metrics too (health probes always stay open). */
@@ -221,9 +229,6 @@ export interface AppConfig {
 
 export const APP_CONFIG = 'CONFIG:APP';
 
-/** Shortest accepted API key: 16 random characters are beyond guessing at any request rate. */
-export const MIN_API_KEY_LENGTH = 16;
-
 /** A comma-separated list, trimmed, without empty entries. */
 function list(value: string): string[] {
   return value
@@ -279,7 +284,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const apiKeys = [...list(e.API_KEYS), ...(e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE) : [])];
   if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
     throw new ConfigValidationError(
-      `invalid configuration:\n  API_KEYS/API_KEYS_FILE: every key must have at least ${MIN_API_KEY_LENGTH} characters`,
+      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(e.API_KEYS_FILE)}: every key must have at least ${MIN_API_KEY_LENGTH} characters`,
     );
   }
   return {
