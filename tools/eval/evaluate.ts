@@ -29,8 +29,17 @@ async function main(): Promise<void> {
       version: { type: 'string' },
       precision: { type: 'string', default: 'fp32' },
       json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log(
+      'usage: npm run model:eval -- [--model-dir DIR] [--version N] [--precision fp32|int8] [--json]\n' +
+        '  SST-2 dev accuracy and confusion matrix of DIR/N/model.onnx (or model.int8.onnx); writes nothing.\n' +
+        `  Reads SST-2 from ${sst2Path('dev')} (set SST2_DIR to a folder holding dev.tsv to use another copy).`,
+    );
+    return;
+  }
   if (!hasSst2('dev')) {
     console.error(
       `SST-2 dev not found at ${sst2Path('dev')}: set SST2_DIR or place ../shared/datasets next to the repo.`,

@@ -37,6 +37,10 @@ function existingProducer(path: string): string {
   }
 }
 
+const USAGE = `usage: npm run model:export-onnx -- [--model-dir DIR] [--version N] [--out FILE] [--force]
+  Writes FILE (default DIR/N/model.onnx; DIR defaults to models/sentiment_analysis, N to the highest version folder)
+  from DIR/N/config.json and model.safetensors. An existing file is replaced only with --force.`;
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -44,8 +48,13 @@ function main(): void {
       version: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const modelDir = resolve(values['model-dir']);
   const versions = listVersions(modelDir);
   const version = values.version ?? versions.at(-1);

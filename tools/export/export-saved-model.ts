@@ -16,14 +16,23 @@ import { exportSavedModel, writeSavedModelFile } from './saved-model.export.js';
 
 export { buildSavedModel } from './saved-model.export.js';
 
+const USAGE = `usage: npm run model:export -- [--model-dir DIR] [--version N] [--out BASE]
+  Writes BASE/N/saved_model.pb (BASE defaults to DIR, models/sentiment_analysis; N to the highest version folder),
+  a constants-only TensorFlow SavedModel for TF Serving, from DIR/N/config.json and model.safetensors.`;
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       'model-dir': { type: 'string', default: resolve(REPO_ROOT, 'models/sentiment_analysis') },
       version: { type: 'string' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const modelDir = resolve(values['model-dir']);
   const versions = listVersions(modelDir);
   const version = values.version ?? versions.at(-1);

@@ -263,6 +263,17 @@ export function outOfSync(root = REPO_ROOT): string[] {
 }
 
 function main(): void {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(
+      [
+        'usage: npm run version:sync [-- --check]',
+        '  Writes the versions in package.json (version, config.*) into the files that repeat them:',
+        ...[...expectedFiles().keys()].map((path) => `    ${path}`),
+        '  --check changes nothing and exits 1 listing the files that disagree.',
+      ].join('\n'),
+    );
+    return;
+  }
   const problems = servedVersionProblems(readVersions());
   if (problems.length > 0) {
     console.error(`package.json config: ${problems.join('; ')}`);
@@ -277,10 +288,12 @@ function main(): void {
     console.log('versions in sync');
     return;
   }
+  const rewritten = outOfSync();
   for (const [path, content] of expectedFiles()) {
     mkdirSync(dirname(join(REPO_ROOT, path)), { recursive: true });
     writeFileSync(join(REPO_ROOT, path), content);
   }
+  console.log(rewritten.length > 0 ? `rewrote ${rewritten.join(', ')}` : 'every file already in sync');
   const v = readVersions();
   console.log(
     `app ${v.app}, model version ${v.model}, TF Serving versions ${v.served.join(', ')} (${Object.entries(v.labels)
