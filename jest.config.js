@@ -1,5 +1,7 @@
 /**
- * Three tiers: unit specs beside the code (src/, tools/, bench/), HTTP-contract and e2e specs in test/.
+ * Two jest projects for three tiers: `unit` (specs beside the code in src/, tools/, bench/) and `e2e` (test/: the HTTP
+ * contract against the in-process app, end-to-end against the built process, and test/deploy/ against real images,
+ * compose and helm).
  * ESM mode (NestJS 12 ships ESM only): ts-jest's default-esm preset, run under --experimental-vm-modules.
  */
 const shared = {
