@@ -148,12 +148,12 @@ export function createOpenApiDocument(app: INestApplication) {
     // Either scheme is enough; the inference routes (and /metrics when METRICS_REQUIRE_API_KEY) ask for one, the
     // health probes and the documentation stay open.
     const requirement = [{ [API_KEY_SCHEMES.bearer]: [] }, { [API_KEY_SCHEMES.header]: [] }];
-    for (const [path, operations] of Object.entries(document.paths)) {
-      const guarded = path.startsWith('/v') || (path === '/metrics' && security.metricsRequireApiKey);
+    const guarded = Object.entries(document.paths).filter(
+      ([path]) => path.startsWith('/v') || (path === '/metrics' && security.metricsRequireApiKey),
+    );
+    for (const [, operations] of guarded) {
       for (const operation of Object.values(operations as Record<string, { security?: unknown }>)) {
-        if (guarded && typeof operation === 'object') {
-          operation.security = requirement;
-        }
+        operation.security = requirement;
       }
     }
   }

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
+import { buildService, freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
 
 type Outcome = 'ok' | 'refused' | `failed: ${string}`;
@@ -80,20 +80,23 @@ function connectOutcome(port: number): Promise<Outcome> {
   return post(new Agent({ keepAlive: false }), port);
 }
 
+/** The built service on a free loopback port with `env` on top of quiet logs; resolves once it is ready. */
+async function startReady(env: Record<string, string>): Promise<{ port: number; service: ServiceProcess }> {
+  const port = await freePort();
+  const service = spawnService({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env });
+  await waitFor(`http://127.0.0.1:${port}/health/ready`);
+  return { port, service };
+}
+
 describe('graceful drain on SIGTERM', () => {
   beforeAll(() => buildService(), 120_000);
 
   it('should answer every accepted request under steady keep-alive load, turn readiness 503 at once, and exit 0', async () => {
-    const port = await freePort();
-    const service = spawnService({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+    const { port, service } = await startReady({
       SHUTDOWN_DELAY_MS: '1500',
       SHUTDOWN_TIMEOUT_MS: '10000',
       TF_SERVING_URL: 'http://127.0.0.1:9',
     });
-    await waitFor(`http://127.0.0.1:${port}/health/ready`);
 
     // Eight clients on keep-alive connections, behind a "load balancer" that stops routing new requests here
     // once the readiness probe answers 503 (as a Kubernetes Service does).
@@ -129,15 +132,7 @@ describe('graceful drain on SIGTERM', () => {
   }, 60_000);
 
   it('should answer every request sent before SIGTERM, even with no shutdown delay: no reset, no foreign 503', async () => {
-    const port = await freePort();
-    const service = spawnService({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DELAY_MS: '0',
-      TF_SERVING_URL: 'http://127.0.0.1:9',
-    });
-    await waitFor(`http://127.0.0.1:${port}/health/ready`);
+    const { port, service } = await startReady({ SHUTDOWN_DELAY_MS: '0', TF_SERVING_URL: 'http://127.0.0.1:9' });
     const body = JSON.stringify({ sentence: 'this is a perfectly fine sentence to classify' });
     const head = `POST /v1/inference/sentiment_analysis HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`;
     const message = `${head}Content-Length: ${body.length}\r\n\r\n${body}`;

@@ -281,8 +281,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     throw new ConfigValidationError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
-  const apiKeys = [...list(e.API_KEYS), ...(e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE) : [])];
-  if (apiKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
+  // API_KEYS' own keys are checked by the schema, with every other variable; the file's keys here.
+  const fileKeys = e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE) : [];
+  const apiKeys = [...list(e.API_KEYS), ...fileKeys];
+  if (fileKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
     throw new ConfigValidationError(
       `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(e.API_KEYS_FILE)}: every key must have at least ${MIN_API_KEY_LENGTH} characters`,
     );
