@@ -2,9 +2,9 @@
  * The data scientist's real model size, in the image, under the memory limits the docs give: a BERT-base-shaped
  * checkpoint (12 × 768, random weights, the bundled tokenizer; generated, never committed) imported with
  * `npm run model:import -- --quantize` (the CLI, in its own process), mounted read-only into the image, then
- * - fp32 under 1Gi (helm/…/values.yaml, k8s/api-deployment.yaml, README "Memory") and int8 under 512Mi: ready within
- *   the startupProbe's budget, 16 concurrent requests and 64-sentence batches answered, never OOM-killed, the peak
- *   the process's peak RSS reported;
+ * - fp32 under 1Gi (helm/…/values.yaml, k8s/api-deployment.yaml, docs/deployment.md#memory) and int8 under 512Mi:
+ *   ready within the startupProbe's budget, 16 concurrent requests and 64-sentence batches answered, never
+ *   OOM-killed, the peak the process's peak RSS reported;
  * - fp32 under 512Mi: refused at once, exit 78, one line with what it needs.
  * Skips without an engine (DEPLOY_CHECKS=required, as in CI, makes that a failure).
  */
