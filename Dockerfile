@@ -6,7 +6,7 @@
 # tokenizers ship the binaries of every platform in their npm packages), then pruned to linux/$TARGETARCH.
 # glibc base on purpose: onnxruntime-node has no musl (Alpine) build.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: compile TypeScript, install production dependencies, prune them for the target architecture ----
 FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
@@ -14,7 +14,7 @@ ARG TARGETARCH
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
@@ -43,5 +43,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # node is PID 1 (no npm, no shell), so SIGTERM reaches the service's shutdown hooks. The V8 flags are package.json's
 # start:prod (a young generation of 16 MB semi-spaces, large enough that scavenges do not keep copying the requests in
 # flight, and a small first old-generation limit: peak RSS under load below 300 MB; docs/tuning/young-generation.md
-# and the README's Performance section); a test keeps the two equal.
+# and docs/performance.md); a test keeps the two equal.
 CMD ["node", "--max-semi-space-size=16", "--initial-old-space-size=32", "dist/main.js"]

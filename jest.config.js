@@ -4,18 +4,35 @@
  * compose and helm).
  * ESM mode (NestJS 12 ships ESM only): ts-jest's default-esm preset, run under --experimental-vm-modules.
  */
+import vm from 'node:vm';
+
+/**
+ * @fastify/static (CommonJS, loaded by Swagger UI) require()s content-disposition 3, which is ESM. Jest evaluates
+ * ESM synchronously inside require() on Node 24.9+ (the same check as jest-runtime's); on older Node it needs that
+ * package transformed to CommonJS.
+ */
+const jestRequiresEsmNatively = typeof vm.SourceTextModule?.prototype.hasAsyncGraph === 'function';
+const contentDispositionToCjs = jestRequiresEsmNatively
+  ? {}
+  : {
+      transform: {
+        '/node_modules/content-disposition/.+\\.js$': [
+          'ts-jest',
+          { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true },
+        ],
+      },
+      transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
+    };
+
 const shared = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: '<rootDir>/test/support/node-realm.environment.cjs',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  ...contentDispositionToCjs,
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
-    '/node_modules/content-disposition/.+\\.js$': [
-      'ts-jest',
-      { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true },
-    ],
+    ...contentDispositionToCjs.transform,
   },
-  transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
   extensionsToTreatAsEsm: ['.ts'],
 };
 

@@ -212,7 +212,7 @@ ${both('peer: peak RSS, MB', (r) => r.peer.peakRssMb)}
 ${CONNECTIONS.map((c) => both(`peer: ${c} connection${c > 1 ? 's' : ''}, requests/s`, round('peer', c), 1)).join('\n')}
 ${CONNECTIONS.map((c) => `| peer: ${c} connection${c > 1 ? 's' : ''}, p50 / p99 ms | ${latency('peer', c)(fp32)} | ${latency('peer', c)(int8)} | |`).join('\n')}
 
-Targets (issue 14): fp32 peak RSS ≤ 1.5 × model.onnx + 300 MB = ${t.peakRssBudgetMb} MB: ${f(fp32.service.peakRssMb)} MB;
+Targets: fp32 peak RSS ≤ 1.5 × model.onnx + 300 MB = ${t.peakRssBudgetMb} MB: ${f(fp32.service.peakRssMb)} MB;
 int8 file ≤ 30% of fp32: ${pct(t.int8FileShare)}; int8 throughput at 16 connections ≥ 1.8 × fp32: ${f(t.int8Speedup16, 2)}×;
 int8 peak RSS ≤ 40% of fp32: ${pct(t.int8PeakRssShare)}; service at 16 connections ≥ 90% of raw ONNX Runtime's best.`;
   const raw = `Raw ONNX Runtime, sentences/s by layout and batch size (batches of sentences of similar length):

@@ -86,7 +86,7 @@ In process, no HTTP: Hugging Face tokenizers, then ONNX Runtime (1 intra-op thre
 |---|---|---|---|---|---|---|
 ${rows.map((r) => `| ${r.sentence} | ${r.tokens} | ${f(r.tokenizeMs)} | ${f(r.inferenceMs)} | **${f(r.totalMedianMs)}** | ${f(r.totalP90Ms)} | ${f(r.totalP99Ms)} |`).join('\n')}
 
-Target (issue 2): under 5 ms for one sentence. The machine is shared, so tails vary between runs; the medians are
+Target: under 5 ms for one sentence. The machine is shared, so tails vary between runs; the medians are
 the figure to compare. HTTP and batching figures are in docs/benchmarks.md.
 `;
   writeFileSync(resolve(REPO_ROOT, 'docs/model-latency.md'), md);

@@ -1,5 +1,5 @@
 /**
- * The overload probe of issue 15: 200 concurrent batches of the largest accepted size (64 sentences × 2,000
+ * The overload probe: 200 concurrent batches of the largest accepted size (64 sentences × 2,000
  * characters) on raw sockets, each connected first and then sent its whole request in one write, so that what is
  * timed is the server's, not an HTTP client's (fetch in the same process takes 400–540 ms for the median 429 on
  * 2 CPUs even from a server that refuses at the headers). Used by test/hostile-pipelining.e2e-spec.ts and

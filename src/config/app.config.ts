@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Every environment variable the service reads, with its default. Validated once at start-up; nothing outside
- * src/config/ reads process.env. README's configuration table documents the same list.
+ * src/config/ reads process.env. docs/configuration.md documents the same list.
  */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');

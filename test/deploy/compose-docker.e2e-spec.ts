@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../../src/config/index.js';
-import { outOfSync, readVersions } from '../../tools/release/sync-versions.js';
+import { major, minVersion, satisfies } from 'semver';
+import { expectedFiles, outOfSync, readVersions } from '../../tools/release/sync-versions.js';
 import { REPO_ROOT } from '../support/app.js';
 import { run } from '../support/docker.js';
 import { SERVICE_COMMAND, SERVICE_ENV } from '../support/service-process.js';
@@ -42,6 +43,10 @@ const compose = parse(readFileSync(resolve(REPO_ROOT, 'docker-compose.yml'), 'ut
   services: Record<string, ComposeService>;
 };
 const versions = readVersions();
+const pkg = JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  engines: { node: string };
+};
 
 describe('docker-compose.yml', () => {
   const api = compose.services.api!;
@@ -169,5 +174,27 @@ describe('Dockerfile', () => {
 describe('versions', () => {
   it('should come from package.json everywhere (npm run version:sync -- --check)', () => {
     expect(outOfSync()).toEqual([]);
+  });
+
+  it("should stage every file version:sync writes in npm's version script", () => {
+    const staged = /git add (.+)$/.exec(pkg.scripts.version ?? '')?.[1]?.split(' ') ?? [];
+    const unstaged = [...expectedFiles().keys()].filter(
+      (file) => !staged.some((path) => file === path || file.startsWith(`${path}/`)),
+    );
+    expect(unstaged).toEqual([]);
+  });
+
+  it("should run the image on a Node that the project's and every installed package's engines accept", () => {
+    const node = /^node:(\d+\.\d+\.\d+)-/.exec(versions.nodeImage)![1]!;
+    const lock = JSON.parse(readFileSync(resolve(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { engines?: { node?: string }; os?: string[] }>;
+    };
+    // Packages for another OS (sharp's win32 builds) are never installed on the image's Linux.
+    const refusing = Object.entries(lock.packages)
+      .filter(([, entry]) => !entry.os || entry.os.includes('linux'))
+      .filter(([, entry]) => entry.engines?.node && !satisfies(node, entry.engines.node))
+      .map(([path, entry]) => `${path || 'package.json'} wants ${entry.engines!.node}`);
+    expect(refusing).toEqual([]);
+    expect(major(node)).toBe(minVersion(pkg.engines.node)!.major);
   });
 });
