@@ -186,7 +186,7 @@ describe('model:import', () => {
       expect(int8Logits).toHaveLength(logits.length);
       int8Logits?.forEach((value, i) => expect(Math.abs(value - logits[i]!)).toBeLessThan(0.1));
       expect(formatSummary(result)).toMatch(/, int8 \[-?\d/);
-    });
+    }, 60_000);
 
     it('should take --name and --version', async () => {
       const result = await importCheckpoint({ from, modelsDir, name: 'reviews', version: '7' });
