@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
@@ -103,45 +104,93 @@ describe('node dist/main.js', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 30, msg: 'client closed request', status: 499 }));
   }, 30_000);
 
-  it('should refuse to start on a bad configuration, naming every bad variable', async () => {
-    const service = spawnService({ PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose', API_KEYS: 'short' });
-    expect(await service.exited).toBe(78);
-    const stderr = service.stderr.join('');
-    expect(stderr).toContain('PORT="http"');
-    expect(stderr).toContain('MAX_BATCH_SIZE="-1"');
-    expect(stderr).toContain('LOG_LEVEL="verbose"');
-    // Checked with the others, not after them (before: only the first three were named).
-    expect(stderr).toContain('API_KEYS="short": every key must have at least 16 characters');
+  /** The one JSON line a refused start writes (stderr), and its exit code; nothing else may be printed. */
+  async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; problems: unknown }> {
+    const service = spawnService({ PORT: String(await freePort()), ...env });
+    const code = await service.exited;
+    const lines = service.stderr.join('').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as { level: number; msg: string; problems: unknown };
+    expect(line).toMatchObject({ level: 60, msg: 'invalid configuration' });
+    // Before: exit 1 and an 11-line Nest stack trace that named no variable.
+    expect(service.lines.join('\n')).not.toMatch(/\n\s+at /);
+    return { code, problems: line.problems };
+  }
+
+  it('should refuse to start on a bad configuration, naming every bad variable in one JSON line', async () => {
+    const env = { PORT: 'http', MAX_BATCH_SIZE: '-1', LOG_LEVEL: 'verbose', API_KEYS: 'short' };
+    const { code, problems } = await refusedStart(env);
+    expect(code).toBe(78);
+    // Checked together (before: API_KEYS only after the others, and PORT read "expected number, received NaN").
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { variable: 'PORT', value: 'http', problem: 'expected a number' },
+        expect.objectContaining({ variable: 'MAX_BATCH_SIZE', value: '-1' }),
+        expect.objectContaining({ variable: 'LOG_LEVEL', value: 'verbose' }),
+        { variable: 'API_KEYS', value: 'short', problem: 'every key must have at least 16 characters' },
+      ]),
+    );
+    expect(problems).toHaveLength(4);
   });
 
   it.each([
-    [{ MODEL_DIR: '/nonexistent/models' }, 'MODEL_DIR="/nonexistent/models"', 'model folder not found'],
-    [{ MODEL_VERSION: '7' }, 'MODEL_VERSION="7"', 'version 7 not found (available: 1)'],
-  ])(
-    'should refuse a model folder or version that is not there with exit 78 and one line naming it: %o',
-    async (env, names, what) => {
-      const service = spawnService({ ...env, PORT: String(await freePort()) });
-      // Before: exit 1 and an 11-line Nest stack trace that named no variable.
-      expect(await service.exited).toBe(78);
-      const stderr = service.stderr.join('');
-      expect(stderr).toContain(names);
-      expect(stderr).toContain(what);
-      expect(stderr).not.toMatch(/\n\s+at /);
-    },
-  );
+    [{ MODEL_DIR: '/nonexistent/models' }, 'MODEL_DIR', '/nonexistent/models', 'model folder not found'],
+    [{ MODEL_VERSION: '7' }, 'MODEL_VERSION', '7', 'version 7 not found (available: 1)'],
+  ])('should refuse a model folder or version that is not there: %o', async (env, variable, value, what) => {
+    const { code, problems } = await refusedStart(env);
+    expect(code).toBe(78);
+    expect(problems).toEqual([{ variable, value, problem: expect.stringContaining(what) as string }]);
+  });
 
-  it('should refuse to start with ONNX_PRECISION=int8 when the version has no model.int8.onnx, saying how to make it', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'no-int8-'));
-    const modelDir = join(root, 'sentiment_analysis');
-    cpSync(DEFAULT_MODEL_DIR, modelDir, { recursive: true, filter: (source) => !source.endsWith('model.int8.onnx') });
-    try {
-      const service = spawnService({ ONNX_PRECISION: 'int8', MODEL_DIR: modelDir, PORT: String(await freePort()) });
-      expect(await service.exited).toBe(78);
-      const stderr = service.stderr.join('');
-      expect(stderr).toContain(`ONNX_PRECISION=int8 but ${join(modelDir, '1', 'model.int8.onnx')} does not exist`);
-      expect(stderr).toContain('npm run model:quantize');
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+  describe('a model folder with a broken file', () => {
+    let root: string;
+    let modelDir: string;
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'broken-model-'));
+      modelDir = join(root, 'sentiment_analysis');
+      cpSync(DEFAULT_MODEL_DIR, modelDir, { recursive: true });
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    it('should refuse ONNX_PRECISION=int8 when the version has no model.int8.onnx, saying how to make it', async () => {
+      rmSync(join(modelDir, '1', 'model.int8.onnx'));
+      const { code, problems } = await refusedStart({ ONNX_PRECISION: 'int8', MODEL_DIR: modelDir });
+      expect(code).toBe(78);
+      expect(problems).toEqual([
+        {
+          variable: 'ONNX_PRECISION',
+          value: 'int8',
+          problem: expect.stringMatching(
+            new RegExp(`^${join(modelDir, '1', 'model.int8.onnx')} does not exist: .*npm run model:quantize`),
+          ) as string,
+        },
+      ]);
+    });
+
+    it('should refuse a tokenizer.json that is not a tokenizer, naming MODEL_DIR and the file', async () => {
+      writeFileSync(join(modelDir, '1', 'tokenizer.json'), '{"broken":');
+      const { code, problems } = await refusedStart({ MODEL_DIR: modelDir });
+      expect(code).toBe(78);
+      expect(problems).toEqual([
+        {
+          variable: 'MODEL_DIR',
+          value: modelDir,
+          problem: expect.stringContaining(`${join(modelDir, '1', 'tokenizer.json')}: not a tokenizer`) as string,
+        },
+      ]);
+    });
+
+    it('should stop, not stay up unready, when ONNX Runtime cannot load model.onnx', async () => {
+      writeFileSync(join(modelDir, '1', 'model.onnx'), randomBytes(4096));
+      const { code, problems } = await refusedStart({ MODEL_DIR: modelDir });
+      expect(code).toBe(78);
+      expect(problems).toEqual([
+        {
+          variable: 'MODEL_DIR',
+          value: modelDir,
+          problem: expect.stringMatching(/^the model failed to load: .*Protobuf parsing failed/) as string,
+        },
+      ]);
+    });
   });
 });

@@ -5,7 +5,9 @@ import { z } from 'zod';
  * Every environment variable the service reads, with its default. Validated once at start-up; nothing outside
  * src/config/ reads process.env. docs/configuration.md documents the same list.
  */
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A number from a variable's text ("abc" is "expected a number", not zod's "received NaN"). */
+const numeric = () => z.coerce.number({ error: 'expected a number' });
+const integer = (min: number, max: number) => numeric().int('expected a whole number').min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 /** Shortest accepted API key: 16 random characters are beyond guessing at any request rate. */
@@ -117,7 +119,7 @@ export const envSchema = z.object({
    */
   BATCH_MAX_SIZE: integer(1, 4096).default(8),
   /** How long a free model waits for more sentences (ms, fractions allowed); 0 = run at once. */
-  BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
+  BATCH_MAX_WAIT_MS: numeric().min(0).max(1000).default(0),
   /** Sentences waiting per API version at most; beyond it requests get 429 at once. */
   BATCH_QUEUE_LIMIT: integer(1, 1_000_000).default(1024),
   /** Model calls in flight at once for v1 (0 = one per ONNX Runtime worker) and v2 (TF Serving). */
@@ -126,7 +128,7 @@ export const envSchema = z.object({
   /** Group sentences of similar length into a batch (less padding). */
   BATCH_GROUP_BY_LENGTH: bool.default(true),
   /** With grouping: most padding per batch, as a share of its real tokens. */
-  BATCH_MAX_PADDING: z.coerce.number().min(0).max(100).default(0.5),
+  BATCH_MAX_PADDING: numeric().min(0).max(100).default(0.5),
 
   /** v2: TensorFlow Serving's REST base URL (its --rest_api_port, 8501 in the official image). */
   TF_SERVING_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8501'),
@@ -243,25 +245,38 @@ function readKeyFile(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigValidationError(
-      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(path)}: cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+    throw problem('API_KEYS_FILE', path, `cannot read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const keys = text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !line.startsWith('#'));
   if (keys.length === 0) {
-    throw new ConfigValidationError(
-      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(path)}: no keys in the file`,
-    );
+    throw problem('API_KEYS_FILE', path, 'no keys in the file');
   }
   return keys;
 }
 
-export class ConfigValidationError extends Error {
-  override readonly name = 'ConfigValidationError';
+/** One thing wrong at start-up: the setting (a variable, or the container's memory limit), its value, and what is wrong. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly value: string | null;
+  readonly problem: string;
 }
+
+/** Start-up problems the user can fix in the configuration; main.ts logs them in one JSON line and exits 78. */
+export class ConfigValidationError extends Error {
+  override readonly name: string = 'ConfigValidationError';
+
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid configuration: ${problems.map((p) => `${p.variable}=${JSON.stringify(p.value)}: ${p.problem}`).join('; ')}`,
+    );
+  }
+}
+
+const problem = (variable: string, value: string | null | undefined, what: string) =>
+  new ConfigValidationError([{ variable, value: value ?? null, problem: what }]);
 
 /**
  * Parses the environment; on failure the error names every bad variable with its value and what is expected.
@@ -274,20 +289,19 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     })
     .safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `  ${name}=${JSON.stringify(env[name] ?? null)}: ${issue.message}`;
-    });
-    throw new ConfigValidationError(`invalid configuration:\n${problems.join('\n')}`);
+    throw new ConfigValidationError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0]);
+        return { variable, value: env[variable] ?? null, problem: issue.message };
+      }),
+    );
   }
   const e = parsed.data;
   // API_KEYS' own keys are checked by the schema, with every other variable; the file's keys here.
   const fileKeys = e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE) : [];
   const apiKeys = [...list(e.API_KEYS), ...fileKeys];
   if (fileKeys.some((key) => key.length < MIN_API_KEY_LENGTH)) {
-    throw new ConfigValidationError(
-      `invalid configuration:\n  API_KEYS_FILE=${JSON.stringify(e.API_KEYS_FILE)}: every key must have at least ${MIN_API_KEY_LENGTH} characters`,
-    );
+    throw problem('API_KEYS_FILE', e.API_KEYS_FILE, `every key must have at least ${MIN_API_KEY_LENGTH} characters`);
   }
   return {
     server: {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
 import { FAST_PATH_TEXT, type FastPathCheck, FastPathTokenizer } from './fast-path.tokenizer.js';
+import { ModelBundleError } from './model-bundle.js';
 
 /**
  * How much text the fast path tokenizes before it lets the event loop run: about 8 sentences of the longest accepted
@@ -50,10 +51,15 @@ export class BertTokenizer {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new Error(`maxLength must be an integer >= 2, got ${maxLength}`);
     }
-    const tokenizer = Tokenizer.fromFile(tokenizerJsonPath);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = Tokenizer.fromFile(tokenizerJsonPath);
+    } catch (error) {
+      throw new ModelBundleError(`${tokenizerJsonPath}: not a tokenizer: ${(error as Error).message}`);
+    }
     const padId = tokenizer.tokenToId('[PAD]');
     if (padId === null) {
-      throw new Error(`${tokenizerJsonPath}: the vocabulary has no [PAD] token`);
+      throw new ModelBundleError(`${tokenizerJsonPath}: the vocabulary has no [PAD] token`);
     }
     tokenizer.setTruncation(maxLength);
     tokenizer.disablePadding();

@@ -47,8 +47,16 @@ export interface ModelConfig {
   readonly maxLength: number;
 }
 
+/** A model folder, version or file that cannot be served; `variable` is the setting that chose it. */
 export class ModelBundleError extends Error {
   override readonly name = 'ModelBundleError';
+
+  constructor(
+    message: string,
+    readonly variable: 'MODEL_DIR' | 'MODEL_VERSION' = 'MODEL_DIR',
+  ) {
+    super(message);
+  }
 }
 
 const idToLabel = z
@@ -132,7 +140,10 @@ export function loadModelBundle(modelDir: string, version?: string): ModelBundle
     throw new ModelBundleError(`${root}: no numeric version folder (expected ${root}/1/config.json, ...)`);
   }
   if (!versions.includes(chosen)) {
-    throw new ModelBundleError(`${root}: version ${chosen} not found (available: ${versions.join(', ') || 'none'})`);
+    throw new ModelBundleError(
+      `${root}: version ${chosen} not found (available: ${versions.join(', ') || 'none'})`,
+      'MODEL_VERSION',
+    );
   }
   const dir = resolve(root, chosen);
   const files = {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { AppConfig } from '../../config/index.js';
+import { type AppConfig, ConfigValidationError } from '../../config/index.js';
 import { usableCpus } from '../../common/system/cpu-quota.js';
 import { cgroupMemoryLimit } from '../../common/system/memory-limit.js';
 
@@ -64,9 +64,13 @@ export interface OnnxExecutionPlan extends OnnxThreading {
   readonly reducedFor?: 'memory';
 }
 
-/** The model cannot be served within the container's memory limit: the one line says what it needs. */
-export class ModelMemoryError extends Error {
+/** The model cannot be served within the container's memory limit (or ONNX_WORKERS' sessions cannot): says what it needs. */
+export class ModelMemoryError extends ConfigValidationError {
   override readonly name = 'ModelMemoryError';
+
+  constructor(variable: string, value: string, problem: string) {
+    super([{ variable, value, problem }]);
+  }
 }
 
 const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
@@ -109,6 +113,8 @@ export function planOnnxExecution(
     `${basename(modelPath)} (${mib(modelBytes)})) per session`;
   if (need(1) > budget) {
     throw new ModelMemoryError(
+      'memory limit',
+      mib(memoryLimitBytes),
       `${modelPath} needs about ${mib(need(1) / MEMORY_MODEL.usableShare)} of memory with one ONNX Runtime session ` +
         `(${formula}, at ${MEMORY_MODEL.usableShare * 100}% of the limit), but the container's memory limit is ` +
         `${mib(memoryLimitBytes)}: raise the memory limit or serve a smaller model`,
@@ -119,6 +125,8 @@ export function planOnnxExecution(
   }
   if (config.onnx.workers > 0) {
     throw new ModelMemoryError(
+      'ONNX_WORKERS',
+      String(config.onnx.workers),
       `ONNX_WORKERS=${config.onnx.workers} needs about ${mib(need(threading.workers) / MEMORY_MODEL.usableShare)} of ` +
         `memory (${formula}), but the container's memory limit is ${mib(memoryLimitBytes)}: ` +
         'lower ONNX_WORKERS (or leave it unset to fit automatically) or raise the limit',
