@@ -91,7 +91,7 @@ async function startReady(env: Record<string, string>): Promise<{ port: number; 
 describe('graceful drain on SIGTERM', () => {
   beforeAll(() => buildService(), 120_000);
 
-  it('should answer every accepted request under steady keep-alive load, turn readiness 503 at once, and exit 0', async () => {
+  it('should answer every accepted request under steady keep-alive load, turn readiness (not liveness) 503 at once, and exit 0', async () => {
     const { port, service } = await startReady({
       SHUTDOWN_DELAY_MS: '1500',
       SHUTDOWN_TIMEOUT_MS: '10000',
@@ -119,6 +119,8 @@ describe('graceful drain on SIGTERM', () => {
     }
     expect(readiness.status).toBe(503);
     expect(Date.now() - signalled).toBeLessThan(1000);
+    // Liveness stays 200 while the pod drains: the kubelet would kill a pod whose liveness fails, mid-drain.
+    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300)); // the balancer notices a moment later
     routable = false;
     await Promise.all(clients);
