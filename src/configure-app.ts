@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { BadRequestException, type INestApplication, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
@@ -17,6 +16,7 @@ import {
   requestId,
 } from './common/index.js';
 import { MetricsService, httpMetrics } from './metrics/index.js';
+import { createOpenApiDocument } from './openapi/openapi.document.js';
 import { applyHttpSecurity } from './security/index.js';
 import { CONFIGURED_CONSTRAINTS } from './sentiment/index.js';
 
@@ -113,49 +113,4 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   }
   await app.init();
   return app;
-}
-
-/** The service's version, from the package.json beside dist/ (also in the image, which runs `node dist/main.js`). */
-const SERVICE_VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
-/** The two ways a request may carry an API key (src/security/api-key.guard.ts), as OpenAPI security schemes. */
-const API_KEY_SCHEMES = { bearer: 'bearer', header: 'api-key' } as const;
-
-export function createOpenApiDocument(app: INestApplication) {
-  const { security } = app.get<AppConfig>(APP_CONFIG);
-  const builder = new DocumentBuilder()
-    .setTitle('Sentiment analysis inference service')
-    .setDescription(
-      'Serves a Hugging Face BERT-family sentiment classifier. v1 runs the ONNX export in-process with ONNX ' +
-        'Runtime; v2 asks TensorFlow Serving. Both take `{"sentence": ...}` and answer `{"sentiment", "confidence"}`.',
-    )
-    .setVersion(SERVICE_VERSION);
-  if (security.apiKeys.length > 0) {
-    builder
-      .addBearerAuth(
-        { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS.' },
-        API_KEY_SCHEMES.bearer,
-      )
-      .addApiKey(
-        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key from API_KEYS.' },
-        API_KEY_SCHEMES.header,
-      );
-  }
-  const document = SwaggerModule.createDocument(app, builder.build());
-  if (security.apiKeys.length > 0) {
-    // Either scheme is enough; the inference routes (and /metrics when METRICS_REQUIRE_API_KEY) ask for one, the
-    // health probes and the documentation stay open.
-    const requirement = [{ [API_KEY_SCHEMES.bearer]: [] }, { [API_KEY_SCHEMES.header]: [] }];
-    const guarded = Object.entries(document.paths).filter(
-      ([path]) => path.startsWith('/v') || (path === '/metrics' && security.metricsRequireApiKey),
-    );
-    for (const [, operations] of guarded) {
-      for (const operation of Object.values(operations as Record<string, { security?: unknown }>)) {
-        operation.security = requirement;
-      }
-    }
-  }
-  return document;
 }

@@ -1,33 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ModelNotReadyError } from '../src/common/index.js';
-import { type InferenceStrategy, ONNX_INFERENCE, type StrategyState } from '../src/inference/index.js';
-import type { Logits, TokenizedBatch } from '../src/model/index.js';
+import { ONNX_INFERENCE } from '../src/inference/index.js';
 import { startApp } from './support/app.js';
+import { ScriptedStrategy } from './support/scripted-strategy.js';
 
 const ROUTE = '/v1/inference/sentiment_analysis';
-
-/** A strategy under the test's control, put in place of ONNX Runtime at its injection token. */
-class ScriptedStrategy implements InferenceStrategy {
-  next: (batch: TokenizedBatch) => Promise<Logits> = () => Promise.reject(new Error('not scripted'));
-  current: StrategyState = { status: 'ready' };
-  readonly model = {
-    name: 'scripted',
-    version: '7',
-    backend: 'onnxruntime' as const,
-    inputs: ['input_ids'],
-    precision: 'fp32' as const,
-  };
-  state(): StrategyState {
-    return this.current;
-  }
-  checkHealth(): Promise<StrategyState> {
-    return Promise.resolve(this.current);
-  }
-  infer(batch: TokenizedBatch): Promise<Logits> {
-    return this.next(batch);
-  }
-}
 
 describe('HTTP contract over a scripted strategy', () => {
   let app: NestFastifyApplication;

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import request from 'supertest';
 import { startApp } from './support/app.js';
 
@@ -80,6 +81,30 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(JSON.stringify(doc)).not.toMatch(/X-Truncated(?!-Count)/);
     expect(Object.keys(schemas.SentimentResponseDto!.properties).sort()).toEqual(['confidence', 'sentiment']);
     expect(schemas.ErrorResponseDto).toBeDefined();
+  });
+
+  it('should show, for every error status of the inference routes, an example of that status', () => {
+    const examples = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v'))
+      .flatMap(([path, operations]) =>
+        Object.entries(operations).flatMap(([method, operation]) =>
+          Object.entries(operation.responses as Record<string, { content?: Record<string, { example?: unknown }> }>)
+            .filter(([status]) => Number(status) >= 400)
+            .map(([status, response]) => ({
+              at: `${method.toUpperCase()} ${path} ${status}`,
+              example: response.content?.['application/json']?.example as { statusCode?: number; error?: string },
+              status: Number(status),
+            })),
+        ),
+      );
+    expect(examples.length).toBeGreaterThan(30);
+    // Before: every error status showed the 400 example "sentence must not be empty".
+    expect(
+      examples.filter(
+        ({ example, status }) => example?.statusCode !== status || example.error !== STATUS_CODES[status],
+      ),
+    ).toEqual([]);
+    expect(new Set(examples.map(({ example }) => JSON.stringify(example))).size).toBeGreaterThan(8);
   });
 
   it('should serve Swagger UI at /docs', async () => {

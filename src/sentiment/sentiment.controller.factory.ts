@@ -13,33 +13,14 @@ import {
   type Type,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiBadRequestResponse,
-  ApiGatewayTimeoutResponse,
-  ApiBody,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiRequestTimeoutResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiHeader,
-  ApiUnauthorizedResponse,
-  ApiUnsupportedMediaTypeResponse,
-} from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestSignal } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import type { ServedModel } from '../inference/index.js';
 import { SentimentBatchRequestDto, SentimentRequestDto } from './dto/sentiment-request.dto.js';
-import {
-  ErrorResponseDto,
-  ModelMetadataDto,
-  SentimentBatchResponseDto,
-  SentimentResponseDto,
-} from './dto/sentiment-response.dto.js';
+import { ModelMetadataDto, SentimentBatchResponseDto, SentimentResponseDto } from './dto/sentiment-response.dto.js';
+import { inferenceErrorResponses, MODEL_HEADERS, notReadyResponse, unauthorizedResponse } from './sentiment.openapi.js';
 import type { SentimentService } from './sentiment.service.js';
 
 export interface SentimentControllerOptions {
@@ -55,20 +36,8 @@ export interface SentimentControllerOptions {
 
 export const SENTIMENT_ROUTE = 'inference/sentiment_analysis';
 
-const MODEL_HEADERS = {
-  'X-Model-Name': { description: 'Model that answered', schema: { type: 'string', example: 'sentiment_analysis' } },
-  'X-Model-Version': { description: 'Its version', schema: { type: 'string', example: '1' } },
-  'X-Inference-Backend': { description: 'onnxruntime (v1) or tf-serving (v2)', schema: { type: 'string' } },
-  'X-Model-Precision': {
-    description: 'Weights that answered: fp32, or int8 (v1 with ONNX_PRECISION=int8)',
-    schema: { type: 'string', enum: ['fp32', 'int8'] },
-  },
-  'X-Request-Id': { description: 'Request id (echoed, or generated)', schema: { type: 'string' } },
-  'X-Truncated-Count': {
-    description: 'How many sentences were cut to the model maximum token count',
-    schema: { type: 'integer' },
-  },
-};
+/** The model name the documentation's examples show (the bundled model's). */
+const MODEL_EXAMPLE = 'sentiment_analysis';
 
 function setModelHeaders(res: FastifyReply, model: ServedModel, truncated: number): void {
   res.header('X-Model-Name', model.name);
@@ -77,46 +46,6 @@ function setModelHeaders(res: FastifyReply, model: ServedModel, truncated: numbe
   res.header('X-Model-Precision', model.precision);
   res.header('X-Truncated-Count', String(truncated));
 }
-
-const errors = (notReady: string, remote: boolean) => [
-  ...(remote
-    ? [
-        ApiBadGatewayResponse({
-          type: ErrorResponseDto,
-          description: 'The backend answered an error (its text in message) or an invalid answer.',
-        }),
-      ]
-    : []),
-  ApiGatewayTimeoutResponse({
-    type: ErrorResponseDto,
-    description: 'Not answered within the deadline (REQUEST_TIMEOUT_MS, or X-Request-Timeout-Ms if shorter).',
-  }),
-  ApiHeader({
-    name: 'X-Request-Timeout-Ms',
-    required: false,
-    description: 'Shortens the deadline of this request (milliseconds); REQUEST_TIMEOUT_MS is the most.',
-  }),
-  ApiUnauthorizedResponse({
-    type: ErrorResponseDto,
-    description: 'API keys are configured and none, or a wrong one, was sent.',
-  }),
-  ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description: 'At capacity (queue or in-flight limit) or over the rate limit; see Retry-After.',
-  }),
-  ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid body: missing, empty or non-string sentence, unknown field, malformed JSON, too long.',
-  }),
-  ApiPayloadTooLargeResponse({ type: ErrorResponseDto, description: 'Body larger than BODY_LIMIT.' }),
-  ApiRequestTimeoutResponse({
-    type: ErrorResponseDto,
-    description:
-      'The request (headers and body) was not received in full within RECEIVE_TIMEOUT_MS; the connection is closed.',
-  }),
-  ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto, description: 'Content-Type is not application/json.' }),
-  ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: notReady }),
-];
 
 /**
  * Admission before validation: guards run before pipes, so a request the service could not take now (in-flight
@@ -143,7 +72,7 @@ function admissionGuard(serviceToken: string): Type<CanActivate> {
  */
 export function createSentimentController(options: SentimentControllerOptions): Type<unknown> {
   const admission = admissionGuard(options.service);
-  const notReady = `The ${options.backend} model is not ready (loading, warming up or unavailable); see Retry-After.`;
+  const errors = inferenceErrorResponses(options.backend, MODEL_EXAMPLE, options.remote ?? false);
   const apply =
     (decorators: MethodDecorator[]): MethodDecorator =>
     (target, key, descriptor) => {
@@ -166,8 +95,12 @@ export function createSentimentController(options: SentimentControllerOptions): 
       description: 'The original service contract: `{"sentence": ...}` → `{"sentiment": ..., "confidence": ...}`.',
     })
     @ApiBody({ type: SentimentRequestDto })
-    @ApiOkResponse({ type: SentimentResponseDto, headers: MODEL_HEADERS })
-    @apply(errors(notReady, options.remote ?? false))
+    @ApiOkResponse({
+      type: SentimentResponseDto,
+      headers: MODEL_HEADERS,
+      description: 'The label of the sentence and its probability.',
+    })
+    @apply(errors)
     async classify(
       @Body() body: SentimentRequestDto,
       @Req() req: FastifyRequest,
@@ -190,8 +123,12 @@ export function createSentimentController(options: SentimentControllerOptions): 
       description: '`{"sentences": [...]}` → `{"predictions": [...]}`, one result per sentence in input order.',
     })
     @ApiBody({ type: SentimentBatchRequestDto })
-    @ApiOkResponse({ type: SentimentBatchResponseDto, headers: MODEL_HEADERS })
-    @apply(errors(notReady, options.remote ?? false))
+    @ApiOkResponse({
+      type: SentimentBatchResponseDto,
+      headers: MODEL_HEADERS,
+      description: 'One label and probability per sentence, in input order.',
+    })
+    @apply(errors)
     async classifyBatch(
       @Body() body: SentimentBatchRequestDto,
       @Req() req: FastifyRequest,
@@ -213,8 +150,9 @@ export function createSentimentController(options: SentimentControllerOptions): 
 
     @Get()
     @ApiOperation({ summary: `Model metadata (${options.backend})` })
-    @ApiOkResponse({ type: ModelMetadataDto })
-    @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: notReady })
+    @ApiOkResponse({ type: ModelMetadataDto, description: 'What this version serves, and its limits.' })
+    @unauthorizedResponse
+    @notReadyResponse(options.backend, MODEL_EXAMPLE)
     metadata(): ModelMetadataDto {
       const model = this.service.served;
       return {
