@@ -5,12 +5,18 @@
  * to the digits shown. Before this test the README showed 0.92 and 0.97 where the service answered 0.9705 and 0.9905.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { TfServingStrategy } from '../src/inference/index.js';
 import { startApp } from './support/app.js';
-import { differences, readmeCurls, sendCurl } from './support/readme.js';
+import { differences, readmeCurls, readmeScripts, sendCurl } from './support/readme.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
 
+const execFileAsync = promisify(execFile);
 const shownExamples = readmeCurls().filter((example) => example.shown !== undefined);
 
 describe("the README's examples, against the service", () => {
@@ -34,6 +40,23 @@ describe("the README's examples, against the service", () => {
       expect.arrayContaining(['/v1/inference/sentiment_analysis', '/v1/inference/sentiment_analysis/batch']),
     );
   });
+
+  it.each((['v1', 'v2'] as const).flatMap((version) => readmeScripts().map((script) => [version, script] as const)))(
+    '%s: the JavaScript example prints what the README shows',
+    async (version, script) => {
+      const dir = mkdtempSync(join(tmpdir(), 'readme-js-'));
+      try {
+        const file = join(dir, 'example.mjs');
+        writeFileSync(file, script.code.replaceAll('http://localhost:5001/v1/', `${baseUrl}/${version}/`));
+        const { stdout } = await execFileAsync(process.execPath, [file], { timeout: 20_000 });
+        const [status, ...json] = stdout.trim().split(' ');
+        expect(Number(status)).toBe(script.status);
+        expect(differences(JSON.parse(script.shown), JSON.parse(json.join(' ')))).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it.each(
     shownExamples.flatMap((example) =>

@@ -63,6 +63,24 @@ export function readmeCurls(): ShownExample[] {
   return examples;
 }
 
+/** A ```js block of the README, and the output it shows in its last line (`// <status> <json>`). */
+export interface ScriptExample {
+  readonly code: string;
+  readonly status: number;
+  readonly shown: string;
+}
+
+export function readmeScripts(): ScriptExample[] {
+  const text = readFileSync(resolve(REPO_ROOT, 'README.md'), 'utf8');
+  return [...text.matchAll(/```js\n([\s\S]*?)```/g)].map(([, code]) => {
+    const output = /\/\/ (\d{3}) (\{.*\})\s*$/.exec(code!);
+    if (!output) {
+      throw new Error(`a js block of README.md does not end with the output it shows: ${code}`);
+    }
+    return { code: code!, status: Number(output[1]), shown: output[2]! };
+  });
+}
+
 /** The first curl command of the README whose URL path is `path`. */
 export function readmeCurl(path: string): CurlExample {
   const example = readmeCurls().find((candidate) => candidate.path === path);
