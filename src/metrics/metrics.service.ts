@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ModelNotReadyError, type UpstreamFailure } from '../common/errors/index.js';
-import type { CircuitBreaker, CircuitState, InferenceObserver, ServedModel } from '../inference/index.js';
+// Types from the leaf files, not the inference barrel: the barrel re-exports the TF Serving module, which injects this
+// service (an import cycle; `npm run check:cycles` fails on any).
+import type { InferenceObserver } from '../inference/inference-observer.js';
+import type { ServedModel } from '../inference/inference-strategy.interface.js';
+import type { CircuitBreaker, CircuitState } from '../inference/tf-serving/circuit-breaker.js';
 
 /** Seconds: sub-millisecond steps where the model and the queue live, up to the longest deadline. */
 const LATENCY_BUCKETS = [
