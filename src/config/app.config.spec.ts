@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConfigProblem, ConfigValidationError, loadConfig } from './app.config.js';
+import { fileURLToPath } from 'node:url';
+import { type ConfigProblem, ConfigValidationError, envSchema, loadConfig } from './app.config.js';
 
 describe('loadConfig', () => {
   it('should apply the documented defaults to an empty environment', () => {
@@ -84,5 +85,13 @@ describe('loadConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('should list exactly the variables the service reads, one table row each', () => {
+    const page = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
+    const documented = [...page.matchAll(/^\| `([A-Z][A-Z0-9_]*)`/gm)].map(([, name]) => name);
+    expect([...documented].sort()).toEqual(Object.keys(envSchema.shape).sort());
   });
 });
