@@ -72,7 +72,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   const drain = app.get(HttpDrain);
   drain.attach(app.getHttpServer());
   fastify.addHook('onRequest', (req, reply, done) => {
-    markArrival(req.raw);
+    markArrival(req.raw, config.requests.timeoutMs);
     drain.track(req.raw, reply.raw);
     reply.header(REQUEST_ID_HEADER, req.id);
     done();

@@ -1,21 +1,20 @@
 import {
+  applyDecorators,
   Body,
   type CanActivate,
-  Controller,
   type ExecutionContext,
   Get,
   HttpCode,
   Inject,
   Injectable,
   Post,
-  Req,
   Res,
   type Type,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestSignal } from '../common/index.js';
+import { RequestSignal } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import type { ServedModel } from '../inference/index.js';
 import { SentimentBatchRequestDto, SentimentRequestDto } from './dto/sentiment-request.dto.js';
@@ -24,8 +23,6 @@ import { inferenceErrorResponses, MODEL_HEADERS, notReadyResponse, unauthorizedR
 import type { SentimentService } from './sentiment.service.js';
 
 export interface SentimentControllerOptions {
-  /** URI version: `1` → /v1/inference/sentiment_analysis. */
-  readonly version: string;
   /** Injection token of this version's `SentimentService`. */
   readonly service: string;
   /** One line for the docs: which runtime answers. */
@@ -67,20 +64,15 @@ function admissionGuard(serviceToken: string): Type<CanActivate> {
 }
 
 /**
- * Builds the sentiment controller of one API version. Every version has the same contract; only the
- * `SentimentService` behind it (and so the runtime) differs, so adding a version never touches another.
+ * The sentiment routes of one API version, as a base class: each version declares its controller as a subclass
+ * with its own `@Controller({ path: SENTIMENT_ROUTE, version })` (src/sentiment/v1, v2). Every version has the same
+ * contract; only the `SentimentService` behind it (and so the runtime) differs, so adding a version never touches
+ * another.
  */
-export function createSentimentController(options: SentimentControllerOptions): Type<unknown> {
+export function sentimentController(options: SentimentControllerOptions): Type<object> {
   const admission = admissionGuard(options.service);
   const errors = inferenceErrorResponses(options.backend, MODEL_EXAMPLE, options.remote ?? false);
-  const apply =
-    (decorators: MethodDecorator[]): MethodDecorator =>
-    (target, key, descriptor) => {
-      decorators.forEach((decorator) => decorator(target, key, descriptor));
-    };
 
-  @ApiTags(`v${options.version}`)
-  @Controller({ path: SENTIMENT_ROUTE, version: options.version })
   class SentimentController {
     constructor(
       @Inject(options.service) readonly service: SentimentService,
@@ -100,16 +92,13 @@ export function createSentimentController(options: SentimentControllerOptions): 
       headers: MODEL_HEADERS,
       description: 'The label of the sentence and its probability.',
     })
-    @apply(errors)
+    @applyDecorators(...errors)
     async classify(
       @Body() body: SentimentRequestDto,
-      @Req() req: FastifyRequest,
+      @RequestSignal() signal: AbortSignal,
       @Res({ passthrough: true }) res: FastifyReply,
     ): Promise<SentimentResponseDto> {
-      const { predictions, model, truncated } = await this.service.classify(
-        [body.sentence],
-        requestSignal(req.raw, res.raw, this.config.requests.timeoutMs),
-      );
+      const { predictions, model, truncated } = await this.service.classify([body.sentence], signal);
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       const [prediction] = predictions;
       return { sentiment: prediction!.label, confidence: prediction!.confidence };
@@ -128,16 +117,13 @@ export function createSentimentController(options: SentimentControllerOptions): 
       headers: MODEL_HEADERS,
       description: 'One label and probability per sentence, in input order.',
     })
-    @apply(errors)
+    @applyDecorators(...errors)
     async classifyBatch(
       @Body() body: SentimentBatchRequestDto,
-      @Req() req: FastifyRequest,
+      @RequestSignal() signal: AbortSignal,
       @Res({ passthrough: true }) res: FastifyReply,
     ): Promise<SentimentBatchResponseDto> {
-      const { predictions, model, truncated } = await this.service.classify(
-        body.sentences,
-        requestSignal(req.raw, res.raw, this.config.requests.timeoutMs),
-      );
+      const { predictions, model, truncated } = await this.service.classify(body.sentences, signal);
       setModelHeaders(res, model, truncated.filter(Boolean).length);
       return {
         predictions: predictions.map((p, i) => ({
@@ -169,6 +155,5 @@ export function createSentimentController(options: SentimentControllerOptions): 
     }
   }
 
-  Object.defineProperty(SentimentController, 'name', { value: `SentimentV${options.version}Controller` });
   return SentimentController;
 }

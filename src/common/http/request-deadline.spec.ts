@@ -12,7 +12,7 @@ const abortedAfter = (signal: AbortSignal, started: number) =>
 describe('requestSignal', () => {
   it('should count the deadline from the arrival of the request, not from when the handler asks', async () => {
     const req = request();
-    markArrival(req);
+    markArrival(req, 10_000);
     await sleep(150);
     const started = performance.now();
     const signal = requestSignal(req, response(), 200);
@@ -24,7 +24,7 @@ describe('requestSignal', () => {
 
   it('should abort at once a request whose deadline passed while it was received, and count from now unmarked', async () => {
     const late = request();
-    markArrival(late);
+    markArrival(late, 10_000);
     await sleep(60);
     const signal = requestSignal(late, response(), 50);
     await sleep(0);

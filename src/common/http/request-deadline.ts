@@ -1,4 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DeadlineExceededError, MESSAGES, RequestAbortedError } from '../errors/index.js';
 
@@ -21,11 +22,14 @@ export function requestTimeoutMs(req: IncomingMessage, maxMs: number): number {
   return Math.min(Number(value), maxMs);
 }
 
-const arrivals = new WeakMap<IncomingMessage, number>();
+const arrivals = new WeakMap<IncomingMessage, { readonly at: number; readonly maxMs: number }>();
 
-/** Records when a request arrived (its headers were read), so that its deadline counts from then. */
-export function markArrival(req: IncomingMessage): void {
-  arrivals.set(req, performance.now());
+/**
+ * Records when a request arrived (its headers were read), so that its deadline counts from then, and the longest
+ * deadline it may have (REQUEST_TIMEOUT_MS).
+ */
+export function markArrival(req: IncomingMessage, maxMs: number): void {
+  arrivals.set(req, { at: performance.now(), maxMs });
 }
 
 /**
@@ -34,10 +38,15 @@ export function markArrival(req: IncomingMessage): void {
  * (`markArrival`): time spent receiving its body and waiting behind other work is part of it. Its timer ends with
  * the response.
  */
-export function requestSignal(req: IncomingMessage, res: ServerResponse, maxMs: number): AbortSignal {
+export function requestSignal(req: IncomingMessage, res: ServerResponse, maxMs?: number): AbortSignal {
+  const arrival = arrivals.get(req);
+  if (maxMs === undefined && arrival === undefined) {
+    throw new Error('requestSignal: the request was not marked on arrival, and no deadline was given');
+  }
+  maxMs ??= arrival!.maxMs;
   const timeoutMs = requestTimeoutMs(req, maxMs);
   const controller = new AbortController();
-  const arrived = arrivals.get(req) ?? performance.now();
+  const arrived = arrival?.at ?? performance.now();
   const remaining = Math.max(0, timeoutMs - (performance.now() - arrived));
   const timer = setTimeout(() => controller.abort(new DeadlineExceededError(timeoutMs)), remaining);
   timer.unref();
@@ -49,3 +58,9 @@ export function requestSignal(req: IncomingMessage, res: ServerResponse, maxMs: 
   });
   return controller.signal;
 }
+
+/** The request's signal (`requestSignal`) as a handler parameter: `@RequestSignal() signal: AbortSignal`. */
+export const RequestSignal = createParamDecorator((_data: unknown, context: ExecutionContext): AbortSignal => {
+  const http = context.switchToHttp();
+  return requestSignal(http.getRequest<FastifyRequest>().raw, http.getResponse<FastifyReply>().raw);
+});

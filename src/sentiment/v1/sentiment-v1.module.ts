@@ -1,4 +1,5 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { Controller, Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import {
   InferenceRegistry,
   planOnnxExecution,
@@ -8,15 +9,21 @@ import {
 } from '../../inference/index.js';
 import { onnxFile } from '../../model/index.js';
 import { SENTIMENT_V1 } from '../sentiment.constants.js';
-import { createSentimentController } from '../sentiment.controller.factory.js';
+import { SENTIMENT_ROUTE, sentimentController } from '../sentiment.controller.factory.js';
 import { sentimentServiceProvider } from '../sentiment-service.provider.js';
+
+/** `/v1/inference/sentiment_analysis`: the sentiment contract, answered in-process by ONNX Runtime. */
+@ApiTags('v1')
+@Controller({ path: SENTIMENT_ROUTE, version: '1' })
+export class SentimentV1Controller extends sentimentController({
+  service: SENTIMENT_V1,
+  backend: 'ONNX Runtime, in-process',
+}) {}
 
 /** v1: `POST /v1/inference/sentiment_analysis`, answered in-process by ONNX Runtime. */
 @Module({
   imports: [OnnxInferenceModule],
-  controllers: [
-    createSentimentController({ version: '1', service: SENTIMENT_V1, backend: 'ONNX Runtime, in-process' }),
-  ],
+  controllers: [SentimentV1Controller],
   providers: [
     sentimentServiceProvider({
       provide: SENTIMENT_V1,

@@ -1,4 +1,5 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { Controller, Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import {
   InferenceRegistry,
   type InferenceStrategy,
@@ -6,8 +7,17 @@ import {
   TfServingInferenceModule,
 } from '../../inference/index.js';
 import { SENTIMENT_V2 } from '../sentiment.constants.js';
-import { createSentimentController } from '../sentiment.controller.factory.js';
+import { SENTIMENT_ROUTE, sentimentController } from '../sentiment.controller.factory.js';
 import { sentimentServiceProvider } from '../sentiment-service.provider.js';
+
+/** `/v2/inference/sentiment_analysis`: the sentiment contract, answered by TensorFlow Serving over its REST API. */
+@ApiTags('v2')
+@Controller({ path: SENTIMENT_ROUTE, version: '2' })
+export class SentimentV2Controller extends sentimentController({
+  service: SENTIMENT_V2,
+  backend: 'TensorFlow Serving',
+  remote: true,
+}) {}
 
 /**
  * v2: `POST /v2/inference/sentiment_analysis`, answered by TensorFlow Serving. Same contract and tokenizer as
@@ -15,9 +25,7 @@ import { sentimentServiceProvider } from '../sentiment-service.provider.js';
  */
 @Module({
   imports: [TfServingInferenceModule],
-  controllers: [
-    createSentimentController({ version: '2', service: SENTIMENT_V2, backend: 'TensorFlow Serving', remote: true }),
-  ],
+  controllers: [SentimentV2Controller],
   providers: [
     sentimentServiceProvider({
       provide: SENTIMENT_V2,
