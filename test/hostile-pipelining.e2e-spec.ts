@@ -4,11 +4,11 @@
  *   process must let go of them (memory back to a level, not growing per round) and stay alive. Before the drain
  *   tracked requests per connection, each round kept about 140 MB (207 → 640 MB in three rounds);
  * - 200 concurrent batches of the largest accepted size (64 sentences × 2,000 characters): what the queue cannot take
- *   is refused before it is validated or tokenized, and the admitted batches' tokenizing yields to the event loop, so
+ *   is refused before it is validated or tokenized, and the admitted batches are tokenized off the main thread, so
  *   the 429s come early and the liveness probe keeps answering. Measured on 2 CPUs with this client on the same CPUs:
  *   429s at 4.1–4.5 s median before (every batch was tokenized first); after, 0.37–1.35 s in this suite (after the
- *   pipelining rounds, jest on the same CPUs), and 0.17–0.38 s per round in `npm run bench:overload` (median 275 ms,
- *   against 77 ms for a bare node:http server that reads the body and refuses).
+ *   pipelining rounds, jest on the same CPUs), and 0.18–0.35 s per round in `npm run bench:overload` (median 237 ms,
+ *   against 52 ms for a bare node:http server that reads the body and refuses).
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';

@@ -4,10 +4,14 @@ import { FAST_PATH_TEXT, type FastPathCheck, FastPathTokenizer } from './fast-pa
 import { ModelBundleError } from './model-bundle.js';
 
 /**
- * How much text the fast path tokenizes before it lets the event loop run: about 8 sentences of the longest accepted
- * length (a few milliseconds), so a single sentence never yields and a 64-sentence batch yields 7 times.
+ * Most text of one request the fast path takes (about 8 sentences of the longest accepted length, 2 to 5 ms of the
+ * main thread). A request with more goes to the reference as a whole, whose work runs in libuv's thread pool: a flood
+ * of large batches then leaves the main thread free to refuse the excess with 429 and to answer probes (measured by
+ * `npm run bench:overload`: a 64 × 2,000-character batch costs the main thread 12 ms on the fast path, 2 ms so).
  */
-const YIELD_EVERY_CHARACTERS = 16_000;
+const FAST_PATH_MAX_CHARACTERS = 16_000;
+
+const totalLength = (sentences: readonly string[]) => sentences.reduce((sum, sentence) => sum + sentence.length, 0);
 
 /**
  * A batch of tokenized sentences, padded to the longest row of the batch, as flat row-major
@@ -80,7 +84,17 @@ export class BertTokenizer {
         reason: 'tokenizers.js cannot read this tokenizer.json as [prefix] text [suffix]',
       };
     }
-    const long = ['word '.repeat(this.maxLength), 'Ab, '.repeat(this.maxLength), `${'x'.repeat(150)} y`];
+    // Sentences cut at maxLength, also long enough for encode's prefix (6 characters per token) to hold the room or not.
+    const n = this.maxLength;
+    const long = [
+      'word '.repeat(n),
+      'Ab, '.repeat(n),
+      `${'x'.repeat(150)} y`,
+      'a '.repeat(4 * n),
+      'Über naïve… '.repeat(n),
+      `${'longwords'.repeat(9)} `.repeat(n),
+      `${'x'.repeat(150)} `.repeat(n),
+    ];
     const check = await fast.verify(this.tokenizer, long);
     this.fast = check.enabled ? fast : null;
     return check;
@@ -117,26 +131,19 @@ export class BertTokenizer {
 
   /**
    * Each sentence through the fast path if it may take it, the rest in one call to the reference; in order. The fast
-   * path runs on the caller's thread: a large batch yields to the event loop every YIELD_EVERY_CHARACTERS, so other
-   * requests (a 429 for a flood, a liveness probe) are served in between.
+   * path runs on the caller's thread, so it only takes requests of up to FAST_PATH_MAX_CHARACTERS.
    */
   private async encodeRows(sentences: readonly string[]): Promise<Row[]> {
     const rows: Row[] = new Array<Row>(sentences.length);
+    const fast = this.fast !== null && totalLength(sentences) <= FAST_PATH_MAX_CHARACTERS ? this.fast : null;
     const slow: number[] = [];
-    let sinceYield = 0;
-    for (let i = 0; i < sentences.length; i++) {
-      const sentence = sentences[i]!;
-      if (this.fast !== null && FAST_PATH_TEXT.test(sentence)) {
-        if (sinceYield > YIELD_EVERY_CHARACTERS) {
-          sinceYield = 0;
-          await new Promise((resume) => setImmediate(resume));
-        }
-        rows[i] = this.fast.encode(sentence);
-        sinceYield += sentence.length;
+    sentences.forEach((sentence, i) => {
+      if (fast !== null && FAST_PATH_TEXT.test(sentence)) {
+        rows[i] = fast.encode(sentence);
       } else {
         slow.push(i);
       }
-    }
+    });
     if (slow.length > 0) {
       const encodings = await this.tokenizer.encodeBatch(slow.map((i) => sentences[i]!));
       encodings.forEach((encoding, k) => {

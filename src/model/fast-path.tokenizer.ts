@@ -26,6 +26,13 @@ const FAST_PATH_RANGES: readonly (readonly [number, number])[] = [
   [0x20ac, 0x20ac],
 ];
 
+/**
+ * Characters per token of the prefix `encode` tries first on a long sentence: English text has 4 to 5 with its
+ * spaces, so the prefix usually holds more tokens than the model takes; when it does not, the whole sentence is
+ * tokenized (a sentence of long words costs a sixth more than without the try).
+ */
+const CHARACTERS_PER_TOKEN = 6;
+
 /** Every character of FAST_PATH_TEXT inside a word, at a word's start and end, and alone; checked at load. */
 export function fastPathProbes(): string[] {
   const probes: string[] = [];
@@ -82,8 +89,18 @@ export class FastPathTokenizer {
 
   /** Ids with the template's special tokens; the sentence is cut from the right to fit maxLength (as the reference). */
   encode(sentence: string): FastEncoding {
-    const ids = this.tokenizer.encode(sentence, { add_special_tokens: false }).ids;
     const room = this.maxLength - this.prefix.length - this.suffix.length;
+    // A sentence much longer than `room` tokens is cut to them anyway: tokenize a prefix ending at a space first. The
+    // pre-tokenizer splits there, so the prefix's tokens are the sentence's first ones; if they already overflow the
+    // room, the rest of the sentence cannot change the answer (2,000 characters: about a third of the work).
+    const cut = sentence.lastIndexOf(' ', room * CHARACTERS_PER_TOKEN);
+    if (sentence.length > room * CHARACTERS_PER_TOKEN && cut > 0) {
+      const ids = this.tokenizer.encode(sentence.slice(0, cut), { add_special_tokens: false }).ids;
+      if (ids.length > room) {
+        return { ids: [...this.prefix, ...ids.slice(0, room), ...this.suffix], truncated: true };
+      }
+    }
+    const ids = this.tokenizer.encode(sentence, { add_special_tokens: false }).ids;
     const truncated = ids.length > room;
     return { ids: [...this.prefix, ...(truncated ? ids.slice(0, room) : ids), ...this.suffix], truncated };
   }
