@@ -1,6 +1,5 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { InferenceRegistry } from './inference.registry.js';
 
-@Global()
 @Module({ providers: [InferenceRegistry], exports: [InferenceRegistry] })
 export class InferenceCoreModule {}

@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { BertTokenizer } from './bert.tokenizer.js';
 import { MODEL_BUNDLE, TOKENIZER } from './model.constants.js';
@@ -9,7 +9,6 @@ import { type ModelBundle, loadModelBundle } from './model-bundle.js';
  * so a wrong MODEL_DIR stops the process with a clear message) and shares the bundle and its tokenizer, with the
  * tokenizer's fast path checked against the reference before anything can use it.
  */
-@Global()
 @Module({
   providers: [
     {

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { MODEL_BUNDLE, type ModelBundle } from '../../model/index.js';
+import { MODEL_BUNDLE, type ModelBundle, ModelModule } from '../../model/index.js';
 import { TF_SERVING_INFERENCE } from '../inference.constants.js';
+import { MetricsModule } from '../../metrics/metrics.module.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { TF_SERVING, TfServingClient } from './tf-serving.client.js';
 import { TfServingStrategy } from './tf-serving.strategy.js';
 
 @Module({
+  imports: [ModelModule, MetricsModule],
   providers: [
     {
       provide: TfServingClient,

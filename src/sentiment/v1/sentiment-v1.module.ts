@@ -1,13 +1,15 @@
 import { Controller, Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
+  InferenceCoreModule,
   InferenceRegistry,
   planOnnxExecution,
   type InferenceStrategy,
   ONNX_INFERENCE,
   OnnxInferenceModule,
 } from '../../inference/index.js';
-import { onnxFile } from '../../model/index.js';
+import { MetricsModule } from '../../metrics/index.js';
+import { onnxFile, ModelModule } from '../../model/index.js';
 import { SENTIMENT_V1 } from '../sentiment.constants.js';
 import { SENTIMENT_ROUTE, sentimentController } from '../sentiment.controller.factory.js';
 import { sentimentServiceProvider } from '../sentiment-service.provider.js';
@@ -22,7 +24,7 @@ export class SentimentV1Controller extends sentimentController({
 
 /** v1: `POST /v1/inference/sentiment_analysis`, answered in-process by ONNX Runtime. */
 @Module({
-  imports: [OnnxInferenceModule],
+  imports: [OnnxInferenceModule, InferenceCoreModule, ModelModule, MetricsModule],
   controllers: [SentimentV1Controller],
   providers: [
     sentimentServiceProvider({

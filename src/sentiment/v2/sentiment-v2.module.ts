@@ -1,11 +1,14 @@
 import { Controller, Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
+  InferenceCoreModule,
   InferenceRegistry,
   type InferenceStrategy,
   TF_SERVING_INFERENCE,
   TfServingInferenceModule,
 } from '../../inference/index.js';
+import { MetricsModule } from '../../metrics/index.js';
+import { ModelModule } from '../../model/index.js';
 import { SENTIMENT_V2 } from '../sentiment.constants.js';
 import { SENTIMENT_ROUTE, sentimentController } from '../sentiment.controller.factory.js';
 import { sentimentServiceProvider } from '../sentiment-service.provider.js';
@@ -24,7 +27,7 @@ export class SentimentV2Controller extends sentimentController({
  * v1; TF Serving's state shows on /health/dependencies and never pulls this pod out of service.
  */
 @Module({
-  imports: [TfServingInferenceModule],
+  imports: [TfServingInferenceModule, InferenceCoreModule, ModelModule, MetricsModule],
   controllers: [SentimentV2Controller],
   providers: [
     sentimentServiceProvider({
