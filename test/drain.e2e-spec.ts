@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { buildService, freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
 import { StandInProcess } from './support/tf-serving/stand-in.handle.js';
 
 type Outcome = 'ok' | 'refused' | `failed: ${string}`;
@@ -89,8 +89,6 @@ async function startReady(env: Record<string, string>): Promise<{ port: number; 
 }
 
 describe('graceful drain on SIGTERM', () => {
-  beforeAll(() => buildService(), 120_000);
-
   it('should answer every accepted request under steady keep-alive load, turn readiness (not liveness) 503 at once, and exit 0', async () => {
     const { port, service } = await startReady({
       SHUTDOWN_DELAY_MS: '1500',

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { flood, floodMessages, refusalMedian } from '../bench/lib/flood.js';
-import { buildService, freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { freePort, spawnService, waitFor, type ServiceProcess } from './support/service-process.js';
 
 const CONNECTIONS = 5;
 const REQUESTS_PER_CONNECTION = 20_000;
@@ -26,7 +26,6 @@ describe('hostile clients', () => {
   let service: ServiceProcess;
   let port: number;
   beforeAll(async () => {
-    buildService();
     port = await freePort();
     service = spawnService({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
     await waitFor(`${service.url}/health/ready`, 200, 60_000);

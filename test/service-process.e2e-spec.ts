@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { DEFAULT_MODEL_DIR } from './support/app.js';
-import { buildService, freePort, spawnService, waitFor } from './support/service-process.js';
+import { freePort, spawnService, waitFor } from './support/service-process.js';
 
 /** The service as `npm start` and the container run it: `node dist/main.js`, configured by the environment. */
 describe('node dist/main.js', () => {
-  beforeAll(() => buildService(), 120_000);
-
   it('should serve the original curl example, log JSON lines with request ids, and exit 0 on SIGTERM', async () => {
     const port = await freePort();
     const home = mkdtempSync(join(tmpdir(), 'service-home-'));

@@ -1,19 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { productionCommand } from '../../tools/release/production-command.js';
 import { REPO_ROOT } from './app.js';
-
-/**
- * Builds dist/ once per test file with the compiler `nest build` runs (tsc, tsconfig.build.json), but without emptying
- * dist/ first: test files run in parallel, and another one may be running the service from it.
- */
-export function buildService(): void {
-  execFileSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-  });
-}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
