@@ -38,6 +38,8 @@ const shared = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Jest's 5 s default cut a test that talks to a child process on a loaded machine; suites that need more say so.
+  testTimeout: 30_000,
   projects: [
     {
       ...shared,
