@@ -5,4 +5,4 @@ export * from './logging/request-id.js';
 export * from './http/request-deadline.js';
 export * from './http/http-drain.service.js';
 export * from './http/http-drain.module.js';
-export * from './http/json-body.guards.js';
+export * from './http/json-body.hooks.js';

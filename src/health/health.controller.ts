@@ -2,7 +2,7 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { InferenceRegistry } from '../inference/index.js';
-import { Auth } from '../security/index.js';
+import { Auth, NotRateLimited } from '../security/index.js';
 import { InferenceHealthIndicator } from './inference.health.js';
 
 /**
@@ -25,6 +25,7 @@ const LIVE_SCHEMA = {
 
 @ApiTags('health')
 @Auth('public')
+@NotRateLimited()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   constructor(

@@ -2,11 +2,12 @@ import { Controller, Get, Header, Inject, NotFoundException, Res, VERSION_NEUTRA
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { Auth } from '../security/auth-scope.decorator.js';
+import { Auth, NotRateLimited } from '../security/auth-scope.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('metrics')
 @Auth('metrics')
+@NotRateLimited()
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
 export class MetricsController {
   constructor(

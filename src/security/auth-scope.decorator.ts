@@ -10,3 +10,8 @@ export const AUTH_SCOPE = 'auth:scope';
 export type AuthScope = 'public' | 'metrics';
 
 export const Auth = (scope: AuthScope) => SetMetadata(AUTH_SCOPE, scope);
+
+export const RATE_LIMIT_EXEMPT = 'rate-limit:exempt';
+
+/** Routes RATE_LIMIT never counts (health probes, /metrics); every other route is limited. Separate from `Auth`. */
+export const NotRateLimited = () => SetMetadata(RATE_LIMIT_EXEMPT, true);

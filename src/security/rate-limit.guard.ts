@@ -4,12 +4,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { MESSAGES } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { AUTH_SCOPE, type AuthScope } from './auth-scope.decorator.js';
+import { RATE_LIMIT_EXEMPT } from './auth-scope.decorator.js';
 
 /**
  * Per-client rate limit on the inference routes (rate-limiter-flexible, in memory: per replica), keyed by the
  * client IP (behind proxies: TRUST_PROXY_HOPS). Off when RATE_LIMIT is 0; health probes and /metrics are never
- * limited. Over the limit → 429 with Retry-After and the RateLimit-* headers.
+ * limited (`@NotRateLimited()`). Over the limit → 429 with Retry-After and the RateLimit-* headers.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -25,11 +25,11 @@ export class RateLimitGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const scope = this.reflector.getAllAndOverride<AuthScope | undefined>(AUTH_SCOPE, [
+    const exempt = this.reflector.getAllAndOverride<boolean | undefined>(RATE_LIMIT_EXEMPT, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (this.limiter === null || scope !== undefined) {
+    if (this.limiter === null || exempt === true) {
       return true;
     }
     const http = context.switchToHttp();
