@@ -5,7 +5,8 @@
  *
  * Presets (the defaults they justify):
  *  - young-generation: V8's --max-semi-space-size (start:prod's value against smaller and larger ones);
- *  - batch-size: BATCH_MAX_SIZE.
+ *  - batch-size: BATCH_MAX_SIZE;
+ *  - tokenizer-fast-path: TOKENIZER_FAST_PATH.
  *
  * Options (environment): BENCH_SECONDS (default 8 per run), COMPARE_ROUNDS (default 3).
  */
@@ -56,6 +57,15 @@ const PRESETS: Record<string, Preset> = {
     variants: [8, 16, 32].map((mb) => ({
       name: `--max-semi-space-size=${mb}${productionV8Flag('--max-semi-space-size') === String(mb) ? ' (start:prod)' : ''}`,
       command: withV8Flag('--max-semi-space-size', mb),
+    })),
+  },
+  'tokenizer-fast-path': {
+    question:
+      'Does the tokenizer fast path (tokenizers.js on the main thread for Latin text) still pay on Fastify, against ' +
+      'the Rust tokenizer alone (TOKENIZER_FAST_PATH)?',
+    variants: ['true', 'false'].map((on) => ({
+      name: `TOKENIZER_FAST_PATH=${on}${on === 'true' ? ' (default)' : ''}`,
+      env: { TOKENIZER_FAST_PATH: on },
     })),
   },
   'batch-size': {

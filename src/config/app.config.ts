@@ -56,7 +56,9 @@ const SETTINGS = {
     version: env('MODEL_VERSION', optionalMatch(/^\d+$/, 'must be a version folder number such as 1')),
     /**
      * Tokenize Latin-script text with tokenizers.js when it matches the Rust reference on every such character
-     * (checked at start-up); false = the reference for every sentence.
+     * (checked at start-up); false = the reference for every sentence. Measured on Fastify (docs/tuning/
+     * tokenizer-fast-path.md, 5 alternating rounds at 64 connections): 3,427 vs 2,764 requests/s, p99 34 vs 43 ms,
+     * 0.42 vs 0.51 ms of server CPU per request; so it stays on.
      */
     tokenizerFastPath: env('TOKENIZER_FAST_PATH', bool.default(true)),
   },
