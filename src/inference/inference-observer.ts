@@ -1,4 +1,4 @@
-import type { TokenizedBatch } from '../model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../model/tokenized-batch.js';
 import type { InferenceStrategy, Logits, ServedModel, StrategyState } from './inference-strategy.interface.js';
 
 /** What one API version's request path reports (metrics); every method optional. */

@@ -1,4 +1,4 @@
-import type { TokenizedBatch } from '../model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../model/tokenized-batch.js';
 import type { ModelPrecision } from '../model/model-bundle.js';
 import type { Logits } from '../model/logits.js';
 

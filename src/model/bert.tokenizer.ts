@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
 import { FAST_PATH_TEXT, type FastPathCheck, FastPathTokenizer } from './fast-path.tokenizer.js';
 import { ModelBundleError } from './model-bundle.js';
+import { type TokenizedBatch, padRows } from './tokenized-batch.js';
 
 /**
  * Most text of one request the fast path takes (about 8 sentences of the longest accepted length, 2 to 5 ms of the
@@ -12,22 +13,6 @@ import { ModelBundleError } from './model-bundle.js';
 const FAST_PATH_MAX_CHARACTERS = 16_000;
 
 const totalLength = (sentences: readonly string[]) => sentences.reduce((sum, sentence) => sum + sentence.length, 0);
-
-/**
- * A batch of tokenized sentences, padded to the longest row of the batch, as flat row-major
- * `[batchSize, sequenceLength]` arrays. Strategies turn these into whatever their runtime wants.
- */
-export interface TokenizedBatch {
-  readonly batchSize: number;
-  readonly sequenceLength: number;
-  readonly inputIds: Int32Array;
-  readonly attentionMask: Int32Array;
-  readonly tokenTypeIds: Int32Array;
-  /** Real (non-padding) tokens of each row, special tokens included. */
-  readonly lengths: readonly number[];
-  /** Whether each row was cut to `maxLength`. */
-  readonly truncated: readonly boolean[];
-}
 
 interface Row {
   readonly ids: number[];
@@ -126,7 +111,13 @@ export class BertTokenizer {
 
   /** Encodes and right-pads to the longest sentence of this batch (not to `maxLength`). */
   async encodeBatch(sentences: readonly string[]): Promise<TokenizedBatch> {
-    return this.pad(await this.encodeRows(sentences));
+    const rows = await this.encodeRows(sentences);
+    // Single sentences (one segment): token type ids are all 0, as the tokenizer's template gives them.
+    return padRows(
+      rows,
+      this.padId,
+      rows.map((row) => row.truncated),
+    );
   }
 
   /**
@@ -153,22 +144,5 @@ export class BertTokenizer {
       });
     }
     return rows;
-  }
-
-  /** Single sentences (one segment): token type ids are all 0, as the tokenizer's template gives them. */
-  private pad(rows: readonly Row[]): TokenizedBatch {
-    const batchSize = rows.length;
-    const lengths = rows.map((row) => row.ids.length);
-    const sequenceLength = Math.max(0, ...lengths);
-    const inputIds = new Int32Array(batchSize * sequenceLength).fill(this.padId);
-    const attentionMask = new Int32Array(batchSize * sequenceLength);
-    const tokenTypeIds = new Int32Array(batchSize * sequenceLength);
-    rows.forEach((row, r) => {
-      const offset = r * sequenceLength;
-      inputIds.set(row.ids, offset);
-      attentionMask.fill(1, offset, offset + row.ids.length);
-    });
-    const truncated = rows.map((row) => row.truncated);
-    return { batchSize, sequenceLength, inputIds, attentionMask, tokenTypeIds, lengths, truncated };
   }
 }

@@ -5,3 +5,4 @@ export * from './logits.js';
 export * from './model-bundle.js';
 export * from './model.constants.js';
 export * from './model.module.js';
+export * from './tokenized-batch.js';

@@ -1,24 +1,13 @@
 /** Shared by specs that feed hand-made batches to a model and compare logits. */
-import type { TokenizedBatch } from '../../src/model/bert.tokenizer.js';
+import { type TokenizedBatch, padRows } from '../../src/model/tokenized-batch.js';
 
 /** Rows of token ids → a right-padded batch, as the tokenizer makes it (token types all 0). */
 export function batchOf(rows: readonly (readonly number[])[], padId = 0): TokenizedBatch {
-  const sequenceLength = Math.max(...rows.map((row) => row.length));
-  const inputIds = new Int32Array(rows.length * sequenceLength).fill(padId);
-  const attentionMask = new Int32Array(rows.length * sequenceLength);
-  rows.forEach((row, r) => {
-    inputIds.set(row, r * sequenceLength);
-    attentionMask.fill(1, r * sequenceLength, r * sequenceLength + row.length);
-  });
-  return {
-    batchSize: rows.length,
-    sequenceLength,
-    inputIds,
-    attentionMask,
-    tokenTypeIds: new Int32Array(rows.length * sequenceLength),
-    lengths: rows.map((row) => row.length),
-    truncated: rows.map(() => false),
-  };
+  return padRows(
+    rows.map((ids) => ({ ids })),
+    padId,
+    rows.map(() => false),
+  );
 }
 
 /** Largest |a[i] − b[i]|; the two must have the same length. */

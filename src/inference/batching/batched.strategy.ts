@@ -1,5 +1,5 @@
 import { DomainError, QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
-import type { Logits, TokenizedBatch } from '../../model/index.js';
+import { type Logits, padRows, type TokenizedBatch } from '../../model/index.js';
 import { type InferenceObserver, ObservedStrategy } from '../inference-observer.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
 
@@ -34,6 +34,8 @@ interface Row {
   readonly ids: Int32Array;
   readonly typeIds: Int32Array;
   readonly length: number;
+  /** Its batch's pad id: rows of several requests are re-padded with it. */
+  readonly padId: number;
   readonly request: Pending;
   readonly index: number;
 }
@@ -135,6 +137,7 @@ export class BatchedStrategy implements InferenceStrategy {
         const length = batch.lengths[r] as number;
         this.queue.push({
           ids: batch.inputIds.subarray(start, start + length),
+          padId: batch.padId,
           typeIds: batch.tokenTypeIds.subarray(start, start + length),
           length,
           request: pending,
@@ -219,7 +222,11 @@ export class BatchedStrategy implements InferenceStrategy {
     }
     this.observer.queueDepth?.(this.queue.length);
     try {
-      const batch = this.pad(rows);
+      const batch = padRows(
+        rows,
+        rows[0]!.padId,
+        rows.map(() => false),
+      );
       const logits = await this.inner.infer(batch);
       if (logits.rows !== rows.length) {
         throw new Error(`the backend returned ${logits.rows} rows for ${rows.length}`);
@@ -235,29 +242,6 @@ export class BatchedStrategy implements InferenceStrategy {
       this.inFlight--;
       this.schedule();
     }
-  }
-
-  private pad(rows: readonly Row[]): TokenizedBatch {
-    const batchSize = rows.length;
-    const sequenceLength = Math.max(...rows.map((row) => row.length));
-    const inputIds = new Int32Array(batchSize * sequenceLength);
-    const attentionMask = new Int32Array(batchSize * sequenceLength);
-    const tokenTypeIds = new Int32Array(batchSize * sequenceLength);
-    rows.forEach((row, r) => {
-      const offset = r * sequenceLength;
-      inputIds.set(row.ids, offset);
-      tokenTypeIds.set(row.typeIds, offset);
-      attentionMask.fill(1, offset, offset + row.length);
-    });
-    return {
-      batchSize,
-      sequenceLength,
-      inputIds,
-      attentionMask,
-      tokenTypeIds,
-      lengths: rows.map((row) => row.length),
-      truncated: rows.map(() => false),
-    };
   }
 
   private deliver(row: Row, scores: Float32Array, columns: number): void {

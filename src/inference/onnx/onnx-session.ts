@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../../model/tokenized-batch.js';
 import type { Logits } from '../../model/logits.js';
 import { MODEL_INPUT_NAMES, type ModelInputName, inputValues, isModelInputName } from '../model-inputs.js';
 

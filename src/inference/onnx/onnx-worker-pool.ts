@@ -138,6 +138,7 @@ export class OnnxWorkerPool implements OnnxRunner {
       batch: {
         batchSize: batch.batchSize,
         sequenceLength: batch.sequenceLength,
+        padId: batch.padId,
         inputIds: batch.inputIds,
         attentionMask: batch.attentionMask,
         tokenTypeIds: batch.tokenTypeIds,

@@ -7,6 +7,7 @@ export interface RunRequest {
   readonly batch: {
     readonly batchSize: number;
     readonly sequenceLength: number;
+    readonly padId: number;
     readonly inputIds: Int32Array;
     readonly attentionMask: Int32Array;
     readonly tokenTypeIds: Int32Array;

@@ -4,7 +4,7 @@
  * in a worker it does not, and several workers run several batches at once.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TokenizedBatch } from '../../model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../../model/tokenized-batch.js';
 import { OnnxSession, type OnnxSessionOptions } from './onnx-session.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.protocol.js';
 

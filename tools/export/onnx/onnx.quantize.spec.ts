@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OnnxSession } from '../../../src/inference/onnx/onnx-session.js';
-import type { TokenizedBatch } from '../../../src/model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../../../src/model/tokenized-batch.js';
 import { REPO_ROOT } from '../../common/sst2.js';
 import {
   random,
@@ -77,6 +77,7 @@ function batchOf(rows: number[][]): TokenizedBatch {
   return {
     batchSize: rows.length,
     sequenceLength: width,
+    padId: 0,
     inputIds: Int32Array.from(rows.flat()),
     attentionMask: new Int32Array(rows.length * width).fill(1),
     tokenTypeIds: new Int32Array(rows.length * width),

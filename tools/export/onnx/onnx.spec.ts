@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import protobuf from 'protobufjs';
 import { OnnxSession } from '../../../src/inference/onnx/onnx-session.js';
-import type { TokenizedBatch } from '../../../src/model/bert.tokenizer.js';
+import type { TokenizedBatch } from '../../../src/model/tokenized-batch.js';
 import { REPO_ROOT } from '../../common/sst2.js';
 import { GraphBuilder, type IrGraph } from '../ir/graph.js';
 import { SafetensorsFile } from '../safetensors.js';
@@ -162,6 +162,7 @@ function batchOf(ids: number[][], mask?: number[][], types?: number[][]): Tokeni
   return {
     batchSize: ids.length,
     sequenceLength,
+    padId: 0,
     inputIds: flat(ids),
     attentionMask: mask ? flat(mask) : new Int32Array(ids.length * sequenceLength).fill(1),
     tokenTypeIds: types ? flat(types) : new Int32Array(ids.length * sequenceLength),
