@@ -29,7 +29,7 @@ export interface ApiSource {
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly apis = new Map<string, () => ApiSource>();
+  private readonly apis = new Map<string, ApiSource>();
   private readonly queues = new Map<string, number>();
   private readonly circuits: CircuitBreaker[] = [];
 
@@ -111,7 +111,7 @@ export class MetricsService {
       labelNames: ['api_version'] as const,
       registers: [this.registry],
       collect() {
-        apis.forEach((source, version) => this.set({ api_version: version }, source().inFlight));
+        apis.forEach((source, version) => this.set({ api_version: version }, source.inFlight));
       },
     });
     new Gauge({
@@ -133,7 +133,7 @@ export class MetricsService {
         apis.forEach((source, version) => {
           let served: ServedModel;
           try {
-            served = source().served;
+            served = source.served;
           } catch (error) {
             // A model still loading (or failed) has no info yet; the scrape must not fail because of it.
             if (error instanceof ModelNotReadyError) {
@@ -163,9 +163,13 @@ export class MetricsService {
     });
   }
 
-  /** Reports one API version's request path; `source` is read at scrape time. */
-  observeApi(version: string, source: () => ApiSource): InferenceObserver {
+  /** One API version, read at scrape time: its requests in flight and the model it serves. */
+  watchApi(version: string, source: ApiSource): void {
     this.apis.set(version, source);
+  }
+
+  /** Reports one API version's model calls: tokenization, queue, batches. */
+  observeApi(version: string): InferenceObserver {
     const labels = { api_version: version };
     return {
       tokenization: (seconds, tokens) => {

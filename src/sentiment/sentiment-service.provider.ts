@@ -30,14 +30,14 @@ export function sentimentServiceProvider(options: SentimentServiceProviderOption
       config: AppConfig,
       metrics: MetricsService,
     ) => {
-      let service: SentimentService | null = null;
-      const observer = metrics.observeApi(options.version, () => service!);
-      service = new SentimentService(
+      const observer = metrics.observeApi(options.version);
+      const service = new SentimentService(
         withBatching(strategy, config.batching, options.concurrency(config, bundle), observer),
         tokenizer,
         bundle.config.labels,
         { maxInFlight: config.requests.maxInFlight, observer },
       );
+      metrics.watchApi(options.version, service);
       return service;
     },
     inject: [options.strategy, TOKENIZER, MODEL_BUNDLE, APP_CONFIG, MetricsService],
