@@ -1,6 +1,8 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { GlobalExceptionFilter, HttpDrainModule, LoggingModule } from './common/index.js';
+import { GlobalExceptionFilter } from './errors/index.js';
+import { HttpDrainModule } from './http/index.js';
+import { LoggingModule } from './logging/index.js';
 import { MetricsModule } from './metrics/index.js';
 import { SecurityModule } from './security/index.js';
 import { AppConfigModule, type AppConfig } from './config/index.js';

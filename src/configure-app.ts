@@ -5,16 +5,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { useContainer } from 'class-validator';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
-import {
-  HttpDrain,
-  JSON_MEDIA_TYPE,
-  MESSAGES,
-  REQUEST_ID_HEADER,
-  answerClientErrorAsJson,
-  checkJsonBody,
-  markArrival,
-  requestId,
-} from './common/index.js';
+import { MESSAGES } from './errors/index.js';
+import { HttpDrain, JSON_MEDIA_TYPE, answerClientErrorAsJson, checkJsonBody, markArrival } from './http/index.js';
+import { REQUEST_ID_HEADER, requestId } from './logging/index.js';
 import { MetricsService, httpMetrics } from './metrics/index.js';
 import { createOpenApiDocument } from './openapi/openapi.document.js';
 import { applyHttpSecurity } from './security/index.js';

@@ -6,7 +6,7 @@ import { AppModule } from './app.module.js';
 import { EX_CONFIG, checkStartup, logStartupProblems, modelLoadProblem } from './bootstrap/startup-checks.js';
 import { ConfigValidationError } from './config/index.js';
 import { configureApp, createHttpAdapter } from './configure-app.js';
-import { applyHeapGrowingPercent } from './common/system/v8-heap.js';
+import { applyHeapGrowingPercent } from './system/v8-heap.js';
 import { OnnxStrategy } from './inference/index.js';
 
 async function bootstrap(): Promise<void> {

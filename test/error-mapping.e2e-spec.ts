@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { ModelNotReadyError } from '../src/common/index.js';
+import { ModelNotReadyError } from '../src/errors/index.js';
 import { ONNX_INFERENCE } from '../src/inference/index.js';
 import { startApp } from './support/app.js';
 import { ScriptedStrategy } from './support/scripted-strategy.js';

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { ModelNotReadyError, UpstreamFailedError } from '../src/common/index.js';
+import { ModelNotReadyError, UpstreamFailedError } from '../src/errors/index.js';
 import { ONNX_INFERENCE, TF_SERVING_INFERENCE } from '../src/inference/index.js';
 import { startApp } from './support/app.js';
 import {

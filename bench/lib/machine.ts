@@ -1,5 +1,5 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { cgroupQuota, usableCpus } from '../../src/common/system/cpu-quota.js';
+import { cgroupQuota, usableCpus } from '../../src/system/cpu-quota.js';
 
 /** What a report says about the machine it ran on. */
 export function machineInfo() {

@@ -1,5 +1,5 @@
 /** Raw ONNX Runtime on a model folder: the ceiling the service is compared with (bench/run.ts, bench/large-model.ts). */
-import { usableCpus } from '../../src/common/system/cpu-quota.js';
+import { usableCpus } from '../../src/system/cpu-quota.js';
 import { OnnxSession } from '../../src/inference/onnx/onnx-session.js';
 import { type OnnxRunner, OnnxWorkerPool } from '../../src/inference/onnx/onnx-worker-pool.js';
 import { BertTokenizer } from '../../src/model/bert.tokenizer.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ModelNotReadyError, type UpstreamFailure } from '../common/errors/index.js';
+import { ModelNotReadyError, type UpstreamFailure } from '../errors/index.js';
 // Types from the leaf files, not the inference barrel: the barrel re-exports the TF Serving module, which injects this
 // service (an import cycle; `npm run check:cycles` fails on any).
 import type { InferenceObserver } from '../inference/inference-observer.js';

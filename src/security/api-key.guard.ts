@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, Unauthoriz
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { MESSAGES } from '../common/index.js';
+import { MESSAGES } from '../errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { AUTH_SCOPE, type AuthScope } from './auth-scope.decorator.js';
 

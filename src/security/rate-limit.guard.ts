@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Inj
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { MESSAGES } from '../common/index.js';
+import { MESSAGES } from '../errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { RATE_LIMIT_EXEMPT } from './auth-scope.decorator.js';
 

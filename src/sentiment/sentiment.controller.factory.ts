@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequestSignal } from '../common/index.js';
+import { RequestSignal } from '../http/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import type { ServedModel } from '../inference/index.js';
 import { SentimentBatchRequestDto, SentimentRequestDto } from './dto/sentiment-request.dto.js';

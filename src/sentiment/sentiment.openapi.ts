@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { MESSAGES } from '../common/index.js';
+import { MESSAGES } from '../errors/index.js';
 import { ErrorResponseDto } from './dto/sentiment-response.dto.js';
 
 /** Headers of every answer the model gave (200). */

@@ -1,4 +1,4 @@
-import { QueueFullError } from '../common/errors/index.js';
+import { QueueFullError } from '../errors/index.js';
 import { BatchedStrategy, type InferenceStrategy } from '../inference/index.js';
 import type { BertTokenizer, Logits, TokenizedBatch } from '../model/index.js';
 import { batchOf } from '../../test/support/batches.js';

@@ -1,4 +1,4 @@
-import { TooManyInFlightError } from '../common/errors/index.js';
+import { TooManyInFlightError } from '../errors/index.js';
 import type { InferenceObserver, InferenceStrategy, ServedModel } from '../inference/index.js';
 import { type BertTokenizer, type Prediction, toPredictions } from '../model/index.js';
 

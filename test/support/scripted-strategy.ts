@@ -1,4 +1,4 @@
-import { ModelNotReadyError } from '../../src/common/index.js';
+import { ModelNotReadyError } from '../../src/errors/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../../src/inference/index.js';
 import type { Logits, TokenizedBatch } from '../../src/model/index.js';
 

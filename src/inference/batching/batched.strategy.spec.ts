@@ -1,4 +1,4 @@
-import { QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
+import { QueueFullError, RequestAbortedError } from '../../errors/index.js';
 import type { Logits, TokenizedBatch } from '../../model/index.js';
 import type { InferenceStrategy, StrategyState } from '../inference-strategy.interface.js';
 import { batchOf as paddedBatch } from '../../../test/support/batches.js';

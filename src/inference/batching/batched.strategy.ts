@@ -1,4 +1,4 @@
-import { DomainError, QueueFullError, RequestAbortedError } from '../../common/errors/index.js';
+import { DomainError, QueueFullError, RequestAbortedError } from '../../errors/index.js';
 import { type Logits, padRows, type TokenizedBatch } from '../../model/index.js';
 import { type InferenceObserver, ObservedStrategy } from '../inference-observer.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';

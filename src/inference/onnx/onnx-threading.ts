@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type AppConfig, ConfigValidationError } from '../../config/index.js';
-import { usableCpus } from '../../common/system/cpu-quota.js';
-import { cgroupMemoryLimit } from '../../common/system/memory-limit.js';
+import { usableCpus } from '../../system/cpu-quota.js';
+import { cgroupMemoryLimit } from '../../system/memory-limit.js';
 
 export interface OnnxThreading {
   /** Worker threads with a session each; 0 = inline on the main thread. */

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { ModelNotReadyError } from '../../common/errors/index.js';
+import { ModelNotReadyError } from '../../errors/index.js';
 import {
   type BertTokenizer,
   type Logits,

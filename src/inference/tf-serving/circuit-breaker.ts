@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import CircuitBreakerImpl from 'opossum';
-import { CircuitOpenError, DeadlineExceededError, RequestAbortedError } from '../../common/errors/index.js';
+import { CircuitOpenError, DeadlineExceededError, RequestAbortedError } from '../../errors/index.js';
 
 export interface CircuitBreakerOptions {
   /** Calls a rolling 10 s window must hold before the breaker may open; 0 = no breaker (every call goes through). */

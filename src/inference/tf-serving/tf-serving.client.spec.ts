@@ -1,6 +1,6 @@
 import { type AgentOptions, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../common/errors/index.js';
+import { UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../errors/index.js';
 import { MAX_RESPONSE_BYTES, TfServingClient, parseTfServingJson } from './tf-serving.client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

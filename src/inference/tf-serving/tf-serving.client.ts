@@ -6,7 +6,7 @@ import {
   UpstreamFailedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from '../../common/errors/index.js';
+} from '../../errors/index.js';
 import type { ZodType } from 'zod';
 import {
   type TfServingModelMetadata,

@@ -4,7 +4,7 @@ import {
   type UpstreamFailure,
   UpstreamFailedError,
   UpstreamUnavailableError,
-} from '../../common/errors/index.js';
+} from '../../errors/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { Logits, TokenizedBatch } from '../../model/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';

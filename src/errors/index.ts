@@ -1,2 +1,3 @@
 export * from './domain.errors.js';
 export * from './messages.constant.js';
+export * from './global-exception.filter.js';

@@ -9,9 +9,10 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { STATUS_CODES } from 'node:http';
-import { DomainError, type DomainErrorKind, MESSAGES } from '../errors/index.js';
+import { DomainError, type DomainErrorKind } from './domain.errors.js';
+import { MESSAGES } from './messages.constant.js';
 
 /** Body of every error response. */
 export interface ErrorBody {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { requestId } from './request-id.js';
 
 /** Structured JSON logs (pino) on stdout, one line per request with its id; health probes are not logged. */

@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig } from '../config/index.js';
 import { HttpDrain } from './http-drain.service.js';
 
 /** Waits until `check` holds (polling), or fails after `ms`. */

@@ -1,0 +1,4 @@
+export * from './http-drain.module.js';
+export * from './http-drain.service.js';
+export * from './json-body.hooks.js';
+export * from './request-deadline.js';
