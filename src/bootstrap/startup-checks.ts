@@ -21,16 +21,11 @@ export function checkStartup(env: Record<string, string | undefined>): AppConfig
     BertTokenizer.fromFile(bundle.files.tokenizer, bundle.config.maxLength);
     const file = onnxFile(bundle, config.onnx.precision);
     if (!existsSync(file)) {
-      const int8 = config.onnx.precision === 'int8';
-      throw new ConfigValidationError([
-        {
-          variable: int8 ? 'ONNX_PRECISION' : 'MODEL_DIR',
-          value: int8 ? 'int8' : dir,
-          problem: int8
-            ? `${file} does not exist: write it with \`npm run model:quantize\` (or import with --quantize), or unset ONNX_PRECISION`
-            : `${file} does not exist (v1 serves the model's ONNX export)`,
-        },
-      ]);
+      const problem =
+        config.onnx.precision === 'int8'
+          ? `${file} does not exist: write it with \`npm run model:quantize\` (or import with --quantize), or unset ONNX_PRECISION`
+          : `${file} does not exist (v1 serves the model's ONNX export)`;
+      throw new ConfigValidationError([{ ...modelFileSetting(config), problem }]);
     }
     // Refuse at once, with the memory it needs, a model that cannot fit the container (instead of OOM kills).
     planOnnxExecution(config, file);
@@ -52,9 +47,16 @@ export function modelLoadProblem(config: AppConfig, state: StrategyState): Confi
   if (state.status !== 'failed') {
     return null;
   }
-  const variable = config.onnx.precision === 'int8' ? 'ONNX_PRECISION' : 'MODEL_DIR';
-  const value = variable === 'MODEL_DIR' ? config.model.dir : config.onnx.precision;
-  return new ConfigValidationError([{ variable, value, problem: `the model failed to load: ${state.reason}` }]);
+  return new ConfigValidationError([
+    { ...modelFileSetting(config), problem: `the model failed to load: ${state.reason}` },
+  ]);
+}
+
+/** The setting that chose v1's model file: ONNX_PRECISION=int8 for model.int8.onnx, else MODEL_DIR. */
+function modelFileSetting(config: AppConfig): { variable: string; value: string } {
+  return config.onnx.precision === 'int8'
+    ? { variable: 'ONNX_PRECISION', value: 'int8' }
+    : { variable: 'MODEL_DIR', value: config.model.dir };
 }
 
 /** One JSON line on stderr, in the service's log format (pino, level fatal), with every problem. */

@@ -39,12 +39,14 @@ function errorResponse(status: number, description: string, message: string, ret
   });
 }
 
-/** What the service is about to answer when the model is not ready. */
-export const notReadyDescription = (backend: string) =>
-  `The ${backend} model is not ready (loading, warming up or unavailable); see Retry-After.`;
-
+/** 503: the version's model is not ready (loading, warming up or unavailable). */
 export function notReadyResponse(backend: string, model: string): MethodDecorator {
-  return errorResponse(503, notReadyDescription(backend), MESSAGES.MODEL_NOT_READY(model), true);
+  return errorResponse(
+    503,
+    `The ${backend} model is not ready (loading, warming up or unavailable); see Retry-After.`,
+    MESSAGES.MODEL_NOT_READY(model),
+    true,
+  );
 }
 
 /** The key check of the API-key guard: on every route of a version, when API_KEYS is set. */
