@@ -16,6 +16,9 @@ export interface TokenizedBatch {
   readonly truncated: readonly boolean[];
 }
 
+/** What a runtime reads of a batch: its shape and the three id tensors (not the per-row bookkeeping). */
+export type ModelTensors = Omit<TokenizedBatch, 'lengths' | 'truncated'>;
+
 /** One row before padding: its token ids and, for sentence pairs, its type ids (all 0 when absent). */
 export interface UnpaddedRow {
   readonly ids: ArrayLike<number>;

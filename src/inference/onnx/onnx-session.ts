@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { TokenizedBatch } from '../../model/tokenized-batch.js';
+import type { ModelTensors } from '../../model/tokenized-batch.js';
 import type { Logits } from '../../model/logits.js';
 import { MODEL_INPUT_NAMES, type ModelInputName, inputValues, isModelInputName } from '../model-inputs.js';
 
@@ -93,7 +93,7 @@ export class OnnxSession {
   }
 
   /** Runs one padded batch and returns its logits, `[batchSize, numLabels]` row-major. */
-  async run(batch: TokenizedBatch): Promise<Logits> {
+  async run(batch: ModelTensors): Promise<Logits> {
     const dims = [batch.batchSize, batch.sequenceLength];
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of this.inputs) {
@@ -119,7 +119,7 @@ export class OnnxSession {
   }
 
   /** One session: the warm-up is one run. */
-  warmUp(batch: TokenizedBatch): Promise<Logits> {
+  warmUp(batch: ModelTensors): Promise<Logits> {
     return this.run(batch);
   }
 

@@ -132,18 +132,9 @@ export class OnnxWorkerPool implements OnnxRunner {
 
   private runOn(slot: Slot, batch: TokenizedBatch): Promise<Logits> {
     const id = this.nextId++;
-    const request: WorkerRequest = {
-      type: 'run',
-      id,
-      batch: {
-        batchSize: batch.batchSize,
-        sequenceLength: batch.sequenceLength,
-        padId: batch.padId,
-        inputIds: batch.inputIds,
-        attentionMask: batch.attentionMask,
-        tokenTypeIds: batch.tokenTypeIds,
-      },
-    };
+    // Only the tensors cross to the worker (structured clone), not the per-row bookkeeping.
+    const { lengths: _lengths, truncated: _truncated, ...tensors } = batch;
+    const request: WorkerRequest = { type: 'run', id, batch: tensors };
     return new Promise<Logits>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage(request);

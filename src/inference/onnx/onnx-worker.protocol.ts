@@ -1,17 +1,12 @@
+import type { ModelTensors } from '../../model/tokenized-batch.js';
+
 /** Messages between the main thread and an ONNX Runtime worker (structured-cloned). */
 export type WorkerRequest = RunRequest | { readonly type: 'close' };
 
 export interface RunRequest {
   readonly type: 'run';
   readonly id: number;
-  readonly batch: {
-    readonly batchSize: number;
-    readonly sequenceLength: number;
-    readonly padId: number;
-    readonly inputIds: Int32Array;
-    readonly attentionMask: Int32Array;
-    readonly tokenTypeIds: Int32Array;
-  };
+  readonly batch: ModelTensors;
 }
 
 export type WorkerReply =

@@ -4,7 +4,6 @@
  * in a worker it does not, and several workers run several batches at once.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TokenizedBatch } from '../../model/tokenized-batch.js';
 import { OnnxSession, type OnnxSessionOptions } from './onnx-session.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.protocol.js';
 
@@ -31,8 +30,7 @@ try {
         .finally(() => port.close());
       return;
     }
-    const batch: TokenizedBatch = { ...request.batch, lengths: [], truncated: [] };
-    const run = session.run(batch).then(
+    const run = session.run(request.batch).then(
       (logits) =>
         reply({ type: 'result', id: request.id, data: logits.data, rows: logits.rows, columns: logits.columns }),
       (error: unknown) => reply({ type: 'error', id: request.id, message: (error as Error).message }),
