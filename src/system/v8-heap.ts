@@ -7,8 +7,8 @@ import { setFlagsFromString } from 'node:v8';
  * `npm run bench`, docs/benchmarks.md). The flag is read at every collection, so setting it at start-up takes effect.
  * 0 leaves V8's own factor.
  */
-export function applyHeapGrowingPercent(percent: number, setFlags: (flags: string) => void = setFlagsFromString): void {
+export function applyHeapGrowingPercent(percent: number): void {
   if (percent > 0) {
-    setFlags(`--heap-growing-percent=${percent}`);
+    setFlagsFromString(`--heap-growing-percent=${percent}`);
   }
 }
