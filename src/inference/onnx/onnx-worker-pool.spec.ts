@@ -1,14 +1,289 @@
 import { jest } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BertTokenizer } from '../../model/bert.tokenizer.js';
+import { type TokenizedBatch, padRows } from '../../model/tokenized-batch.js';
 import { OnnxSession } from './onnx-session.js';
-import { OnnxWorkerPool } from './onnx-worker-pool.js';
+import {
+  type OnnxWorkerData,
+  type OnnxWorkerFactory,
+  OnnxWorkerPool,
+  type PoolWorker,
+  onnxWorkerThreads,
+} from './onnx-worker-pool.js';
+import type { RunRequest, WorkerRequest } from './onnx-worker.protocol.js';
 
 const MODEL = fileURLToPath(new URL('../../../models/sentiment_analysis/1/model.onnx', import.meta.url));
 const TOKENIZER = fileURLToPath(new URL('../../../models/sentiment_analysis/1/tokenizer.json', import.meta.url));
 const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids'];
 
-describe(OnnxWorkerPool.name, () => {
+/** A worker thread stand-in: it receives what the pool posts, and the test decides what it answers and when. */
+class FakeWorker extends EventEmitter implements PoolWorker {
+  readonly posted: WorkerRequest[] = [];
+  terminated = false;
+  /** Whether a `close` request ends it (as onnx.worker does once its runs are done). */
+  endsOnClose = true;
+
+  constructor(
+    readonly workerData: OnnxWorkerData,
+    public threadId: number,
+  ) {
+    super();
+  }
+
+  get runs(): RunRequest[] {
+    return this.posted.filter((message): message is RunRequest => message.type === 'run');
+  }
+
+  postMessage(message: WorkerRequest): void {
+    this.posted.push(message);
+    if (message.type === 'close' && this.endsOnClose) {
+      queueMicrotask(() => this.exit(0));
+    }
+  }
+
+  terminate(): Promise<number> {
+    this.terminated = true;
+    this.exit(1);
+    return Promise.resolve(1);
+  }
+
+  /** The thread ends: Node reports `exit` once, and a negative threadId from then on. */
+  exit(code: number): void {
+    if (this.threadId >= 0) {
+      this.threadId = -1;
+      this.emit('exit', code);
+    }
+  }
+
+  ready(): void {
+    this.emit('message', { type: 'ready', inputNames: INPUT_NAMES, numLabels: 2 });
+  }
+
+  /** Answers a run with one logit row per batch row, each [score, -score]. */
+  answer(run: RunRequest, score: number): void {
+    const rows = run.batch.batchSize;
+    const data = new Float32Array(Array.from({ length: rows }, () => [score, -score]).flat());
+    this.emit('message', { type: 'result', id: run.id, data, rows, columns: 2 });
+  }
+
+  fail(run: RunRequest, message: string): void {
+    this.emit('message', { type: 'error', id: run.id, message });
+  }
+}
+
+/** The factory handed to the pool: every worker it starts, in order; each boots as `boot` says (ready, by default). */
+class FakeThreads {
+  readonly started: FakeWorker[] = [];
+  constructor(private readonly boot: (worker: FakeWorker, index: number) => void = (worker) => worker.ready()) {}
+
+  readonly start: OnnxWorkerFactory = (workerData) => {
+    const index = this.started.length;
+    const worker = new FakeWorker(workerData, index + 1);
+    this.started.push(worker);
+    // A thread reports back asynchronously, after the pool has subscribed.
+    queueMicrotask(() => this.boot(worker, index));
+    return worker;
+  };
+
+  worker(index: number): FakeWorker {
+    const worker = this.started[index];
+    if (worker === undefined) {
+      throw new Error(`worker ${index} was not started (${this.started.length} were)`);
+    }
+    return worker;
+  }
+}
+
+const batchOf = (...rows: number[][]): TokenizedBatch =>
+  padRows(
+    rows.map((ids) => ({ ids })),
+    0,
+    rows.map(() => false),
+  );
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await settle();
+  }
+  expect(condition()).toBe(true);
+}
+
+describe(`${OnnxWorkerPool.name} (worker stand-ins)`, () => {
+  const batch = batchOf([101, 2023, 102], [101, 102]);
+
+  it('should start each worker on the model file (not its bytes) and take the inputs the workers report', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start);
+    expect(pool.size).toBe(2);
+    expect(threads.started.map((worker) => worker.workerData)).toEqual([
+      { modelPath: MODEL, options: OPTIONS },
+      { modelPath: MODEL, options: OPTIONS },
+    ]);
+    expect(pool.inputNames).toEqual(INPUT_NAMES);
+    expect(pool.numLabels).toBe(2);
+  });
+
+  it('should send a batch to the worker with the fewest in flight, post only its tensors, and answer each caller', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start);
+    const [a, b] = [threads.worker(0), threads.worker(1)];
+
+    const first = pool.run(batch);
+    const second = pool.run(batch);
+    const third = pool.run(batch);
+    expect([a.runs.length, b.runs.length]).toEqual([2, 1]);
+    expect(Object.keys(a.runs[0]!.batch).sort()).toEqual(
+      ['attentionMask', 'batchSize', 'inputIds', 'padId', 'sequenceLength', 'tokenTypeIds'].sort(),
+    );
+    expect(a.runs[0]!.batch.inputIds).toEqual(batch.inputIds);
+
+    // b finishes first: it is now the idle one, and takes the next batch.
+    b.answer(b.runs[0]!, 2);
+    const fourth = pool.run(batch);
+    expect([a.runs.length, b.runs.length]).toEqual([2, 2]);
+
+    // Answers out of order still reach the caller whose batch they belong to.
+    a.answer(a.runs[1]!, 3);
+    a.answer(a.runs[0]!, 1);
+    b.answer(b.runs[1]!, 4);
+    const results = await Promise.all([first, second, third, fourth]);
+    expect(results.map((logits) => [logits.data[0], logits.rows, logits.columns])).toEqual([
+      [1, 2, 2],
+      [2, 2, 2],
+      [3, 2, 2],
+      [4, 2, 2],
+    ]);
+  });
+
+  it('should fail the batch a worker reports an error for, and keep using that worker', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 1, OPTIONS, threads.start);
+    const worker = threads.worker(0);
+    const failing = pool.run(batch);
+    worker.fail(worker.runs[0]!, 'input_ids: wrong shape');
+    await expect(failing).rejects.toThrow('input_ids: wrong shape');
+
+    const next = pool.run(batch);
+    worker.answer(worker.runs[1]!, 5);
+    expect((await next).data[0]).toBe(5);
+    expect(threads.started).toHaveLength(1);
+  });
+
+  it('should fail the batches of a worker that dies, refuse batches until its replacement is ready, then use it', async () => {
+    let replacementReady = (): void => undefined;
+    const threads = new FakeThreads((worker, index) => {
+      if (index === 0) {
+        worker.ready();
+      } else {
+        replacementReady = () => worker.ready();
+      }
+    });
+    const pool = await OnnxWorkerPool.create(MODEL, 1, OPTIONS, threads.start);
+    const inFlight = [pool.run(batch), pool.run(batch)];
+    threads.worker(0).exit(3);
+    for (const run of inFlight) {
+      await expect(run).rejects.toThrow('ONNX Runtime worker exited with code 3');
+    }
+
+    await until(() => threads.started.length === 2);
+    expect(threads.worker(1).workerData).toEqual({ modelPath: MODEL, options: OPTIONS });
+    await expect(pool.run(batch)).rejects.toThrow('no ONNX Runtime worker is running');
+
+    replacementReady();
+    await settle();
+    const served = pool.run(batch);
+    const replacement = threads.worker(1);
+    expect(replacement.runs).toHaveLength(1);
+    replacement.answer(replacement.runs[0]!, 6);
+    expect((await served).data[0]).toBe(6);
+  });
+
+  it('should warm up every worker, and a replacement before it takes traffic', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start);
+    const [a, b] = [threads.worker(0), threads.worker(1)];
+    const warmUpBatch = batchOf([101, 4010, 2039, 102]);
+
+    const warmUp = pool.warmUp(warmUpBatch);
+    for (const worker of [a, b]) {
+      expect(worker.runs.map((run) => run.batch.inputIds)).toEqual([warmUpBatch.inputIds]);
+    }
+    b.answer(b.runs[0]!, 8);
+    a.answer(a.runs[0]!, 7);
+    expect((await warmUp).data[0]).toBe(7); // the first worker's logits
+
+    a.exit(1);
+    await until(() => threads.started[2]?.runs.length === 1);
+    const replacement = threads.worker(2);
+    expect(replacement.runs[0]!.batch.inputIds).toEqual(warmUpBatch.inputIds);
+
+    // Still warming up: traffic goes to b, even with a batch already in flight there.
+    const busy = pool.run(batch);
+    const busier = pool.run(batch);
+    expect([replacement.runs.length, b.runs.length]).toEqual([1, 3]);
+
+    replacement.answer(replacement.runs[0]!, 0);
+    await settle();
+    const served = pool.run(batch);
+    expect(replacement.runs).toHaveLength(2);
+    replacement.answer(replacement.runs[1]!, 9);
+    b.answer(b.runs[1]!, 1);
+    b.answer(b.runs[2]!, 2);
+    expect((await Promise.all([busy, busier, served])).map((logits) => logits.data[0])).toEqual([1, 2, 9]);
+  });
+
+  it('should refuse to start when a worker cannot load the model, naming why, and stop the workers that started', async () => {
+    const threads = new FakeThreads((worker, index) =>
+      index === 1
+        ? worker.emit('message', { type: 'failed', message: 'Load model failed: protobuf parsing failed' })
+        : worker.ready(),
+    );
+    await expect(OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start)).rejects.toThrow(
+      'Load model failed: protobuf parsing failed',
+    );
+    expect(threads.started.map((worker) => worker.terminated)).toEqual([true, true]);
+  });
+
+  it('should release by asking every worker to close and waiting for each to end, without replacing it', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start);
+    const [a, b] = [threads.worker(0), threads.worker(1)];
+    a.endsOnClose = false;
+
+    let released = false;
+    const release = pool.release().then(() => (released = true));
+    expect([a.posted.at(-1), b.posted.at(-1)]).toEqual([{ type: 'close' }, { type: 'close' }]);
+    await settle();
+    expect(released).toBe(false); // a has not ended yet
+    a.exit(0);
+    await release;
+    expect([a.terminated, b.terminated]).toEqual([false, false]);
+    await settle();
+    expect(threads.started).toHaveLength(2);
+  });
+
+  it('should terminate a worker that has not closed 5 s after release', async () => {
+    const threads = new FakeThreads();
+    const pool = await OnnxWorkerPool.create(MODEL, 1, OPTIONS, threads.start);
+    const worker = threads.worker(0);
+    worker.endsOnClose = false;
+    jest.useFakeTimers();
+    try {
+      const release = pool.release();
+      await jest.advanceTimersByTimeAsync(4_999);
+      expect(worker.terminated).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await release;
+      expect(worker.terminated).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe(`${OnnxWorkerPool.name} (worker threads running ONNX Runtime)`, () => {
   const tokenizer = BertTokenizer.fromFile(TOKENIZER, 128);
 
   it('should give the same logits as an in-process session, from every worker', async () => {
@@ -16,7 +291,7 @@ describe(OnnxWorkerPool.name, () => {
     const inline = await OnnxSession.create(MODEL, OPTIONS);
     try {
       expect(pool.size).toBe(2);
-      expect(pool.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+      expect(pool.inputNames).toEqual(INPUT_NAMES);
       const batch = await tokenizer.encodeBatch(['this is a bad example', 'a great film']);
       const expected = Array.from((await inline.run(batch)).data);
       const results = await Promise.all([pool.run(batch), pool.run(batch), pool.run(batch)]);
@@ -29,74 +304,18 @@ describe(OnnxWorkerPool.name, () => {
     }
   }, 30_000);
 
-  it('should fail the batches of a worker that dies, replace it, and keep serving', async () => {
-    const pool = await OnnxWorkerPool.create(MODEL, 1, OPTIONS);
-    try {
-      const batch = await tokenizer.encodeBatch(['fine']);
-      const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
-      const inFlight = pool.run(batch);
-      await slots[0]!.worker.terminate();
-      await expect(inFlight).rejects.toThrow(/worker exited/);
-      for (let i = 0; i < 100; i++) {
-        const answer = await pool.run(batch).catch(() => null);
-        if (answer) {
-          expect(answer.rows).toBe(1);
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error('the pool did not recover');
-    } finally {
-      await pool.release();
-    }
-  }, 30_000);
-
-  it('should warm up every worker, and a replacement before it takes traffic', async () => {
-    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS);
-    type Slot = { worker: { postMessage(message: unknown): void; terminate(): Promise<number> }; alive: boolean };
-    const slots = (pool as unknown as { slots: Slot[] }).slots;
-    try {
-      const warmUp = await tokenizer.encodeBatch(['warm up']);
-      const posted = slots.map((slot) => jest.spyOn(slot.worker, 'postMessage'));
-      const logits = await pool.warmUp(warmUp);
-      expect([logits.rows, logits.columns]).toEqual([1, 2]);
-      posted.forEach((spy) => expect(spy).toHaveBeenCalledTimes(1));
-
-      // Watch what the replacement worker is sent from the moment it exists.
-      const internals = pool as unknown as { spawnWorker: () => Promise<{ worker: Slot['worker'] }> };
-      const spawn = internals.spawnWorker;
-      const sentToReplacement: unknown[] = [];
-      internals.spawnWorker = async () => {
-        const spawned = await spawn();
-        const original = spawned.worker.postMessage.bind(spawned.worker);
-        spawned.worker.postMessage = (message: unknown) => {
-          sentToReplacement.push(message);
-          original(message);
-        };
-        return spawned;
-      };
-      await slots[0]!.worker.terminate();
-      for (let i = 0; i < 100 && !slots[0]!.alive; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(slots[0]!.alive).toBe(true);
-      // Before it was marked alive (and could take traffic), the replacement ran the warm-up batch.
-      expect(sentToReplacement).toHaveLength(1);
-      expect((sentToReplacement[0] as { batch: { inputIds: Int32Array } }).batch.inputIds).toEqual(warmUp.inputIds);
-    } finally {
-      await pool.release();
-    }
-  }, 30_000);
-
   it('should refuse to start on a broken model, naming the problem', async () => {
     await expect(OnnxWorkerPool.create(TOKENIZER, 2, OPTIONS)).rejects.toThrow(/protobuf|model|parse|Load/i);
   }, 30_000);
 
   it('should release by letting each worker finish its runs and end by itself, not terminating it', async () => {
-    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS);
-    type Slot = { worker: { once(event: 'exit', listener: (code: number) => void): void } };
-    const slots = (pool as unknown as { slots: Slot[] }).slots;
-    const codes = slots.map(({ worker }) => new Promise<number>((resolve) => worker.once('exit', resolve)));
+    const threads = onnxWorkerThreads();
+    const codes: Promise<number>[] = [];
+    const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, (workerData) => {
+      const worker = threads(workerData);
+      codes.push(new Promise<number>((resolve) => worker.once('exit', resolve)));
+      return worker;
+    });
     const batch = await tokenizer.encodeBatch(['a run still in progress when the pool is released']);
     const inFlight = [pool.run(batch), pool.run(batch)];
     await pool.release();

@@ -22,8 +22,30 @@ export interface OnnxRunner {
 /** How long release() waits for a worker to finish its runs and release its session. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
+/** What the pool uses of a worker thread: node:worker_threads' Worker, or a stand-in (tests). */
+export interface PoolWorker {
+  /** Negative once the thread has exited. */
+  readonly threadId: number;
+  postMessage(message: WorkerRequest): void;
+  on(event: 'message', listener: (message: WorkerReply) => void): unknown;
+  off(event: 'message', listener: (message: WorkerReply) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+/** What a worker is started with (onnx.worker reads it as its workerData). */
+export interface OnnxWorkerData {
+  readonly modelPath: string;
+  readonly options: OnnxSessionOptions;
+}
+
+/** Starts one worker; the pool calls it for each worker at creation and for each replacement. */
+export type OnnxWorkerFactory = (workerData: OnnxWorkerData) => PoolWorker;
+
 interface Slot {
-  worker: Worker;
+  worker: PoolWorker;
   /** False from a worker's death until its replacement is ready. */
   alive: boolean;
   readonly pending: Map<number, { resolve(logits: Logits): void; reject(error: Error): void }>;
@@ -45,6 +67,17 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+/** Worker threads running onnx.worker: the pool's default. */
+export function onnxWorkerThreads(): OnnxWorkerFactory {
+  const entry = workerEntry();
+  return (workerData) =>
+    new Worker(entry, {
+      workerData,
+      // A worker only moves ids and logits: a small JavaScript heap is enough (ONNX Runtime's memory is native).
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    });
+}
+
 /**
  * N worker threads, each with its own ONNX Runtime session. A batch goes to the worker with the fewest batches in
  * flight; the main thread only posts ids and receives logits. A worker that dies is replaced, and the batches it
@@ -61,24 +94,24 @@ export class OnnxWorkerPool implements OnnxRunner {
     private readonly slots: Slot[],
     readonly inputNames: readonly string[],
     readonly numLabels: number | null,
-    private readonly spawnWorker: () => Promise<{ worker: Worker }>,
+    private readonly spawnWorker: () => Promise<{ worker: PoolWorker }>,
   ) {
     slots.forEach((slot) => this.watch(slot));
   }
 
-  static async create(modelPath: string, workers: number, options: OnnxSessionOptions): Promise<OnnxWorkerPool> {
-    const entry = workerEntry();
+  static async create(
+    modelPath: string,
+    workers: number,
+    options: OnnxSessionOptions,
+    startWorker: OnnxWorkerFactory = onnxWorkerThreads(),
+  ): Promise<OnnxWorkerPool> {
     // Each worker reads the file itself: bytes handed over in workerData would stay alive for the worker's life, a
     // copy per worker plus the main thread's (three copies of model.onnx with two workers, besides the sessions').
     await access(modelPath, constants.R_OK);
     let info: { inputNames: string[]; numLabels: number | null } | null = null;
     const spawn = () =>
-      new Promise<{ worker: Worker }>((resolve, reject) => {
-        const worker = new Worker(entry, {
-          workerData: { modelPath, options },
-          // A worker only moves ids and logits: a small JavaScript heap is enough (ONNX Runtime's memory is native).
-          resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
-        });
+      new Promise<{ worker: PoolWorker }>((resolve, reject) => {
+        const worker = startWorker({ modelPath, options });
         const onMessage = (message: WorkerReply) => {
           if (message.type === 'ready') {
             info = { inputNames: message.inputNames, numLabels: message.numLabels };
