@@ -1,107 +1,15 @@
 import { jest } from '@jest/globals';
-import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BertTokenizer } from '../../model/bert.tokenizer.js';
-import { type TokenizedBatch, padRows } from '../../model/tokenized-batch.js';
 import { OnnxSession } from './onnx-session.js';
-import {
-  type OnnxWorkerData,
-  type OnnxWorkerFactory,
-  OnnxWorkerPool,
-  type PoolWorker,
-  onnxWorkerThreads,
-} from './onnx-worker-pool.js';
-import type { RunRequest, WorkerRequest } from './onnx-worker.protocol.js';
+import { OnnxWorkerPool, onnxWorkerThreads } from './onnx-worker-pool.js';
+import { batchOf } from '../../../test/support/batches.js';
+import { FAKE_INPUT_NAMES as INPUT_NAMES, FakeThreads } from '../../../test/support/fake-onnx-workers.js';
 
 const MODEL = fileURLToPath(new URL('../../../models/sentiment_analysis/1/model.onnx', import.meta.url));
 const TOKENIZER = fileURLToPath(new URL('../../../models/sentiment_analysis/1/tokenizer.json', import.meta.url));
 const OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
-const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids'];
 
-/** A worker thread stand-in: it receives what the pool posts, and the test decides what it answers and when. */
-class FakeWorker extends EventEmitter implements PoolWorker {
-  readonly posted: WorkerRequest[] = [];
-  terminated = false;
-  /** Whether a `close` request ends it (as onnx.worker does once its runs are done). */
-  endsOnClose = true;
-
-  constructor(
-    readonly workerData: OnnxWorkerData,
-    public threadId: number,
-  ) {
-    super();
-  }
-
-  get runs(): RunRequest[] {
-    return this.posted.filter((message): message is RunRequest => message.type === 'run');
-  }
-
-  postMessage(message: WorkerRequest): void {
-    this.posted.push(message);
-    if (message.type === 'close' && this.endsOnClose) {
-      queueMicrotask(() => this.exit(0));
-    }
-  }
-
-  terminate(): Promise<number> {
-    this.terminated = true;
-    this.exit(1);
-    return Promise.resolve(1);
-  }
-
-  /** The thread ends: Node reports `exit` once, and a negative threadId from then on. */
-  exit(code: number): void {
-    if (this.threadId >= 0) {
-      this.threadId = -1;
-      this.emit('exit', code);
-    }
-  }
-
-  ready(): void {
-    this.emit('message', { type: 'ready', inputNames: INPUT_NAMES, numLabels: 2 });
-  }
-
-  /** Answers a run with one logit row per batch row, each [score, -score]. */
-  answer(run: RunRequest, score: number): void {
-    const rows = run.batch.batchSize;
-    const data = new Float32Array(Array.from({ length: rows }, () => [score, -score]).flat());
-    this.emit('message', { type: 'result', id: run.id, data, rows, columns: 2 });
-  }
-
-  fail(run: RunRequest, message: string): void {
-    this.emit('message', { type: 'error', id: run.id, message });
-  }
-}
-
-/** The factory handed to the pool: every worker it starts, in order; each boots as `boot` says (ready, by default). */
-class FakeThreads {
-  readonly started: FakeWorker[] = [];
-  constructor(private readonly boot: (worker: FakeWorker, index: number) => void = (worker) => worker.ready()) {}
-
-  readonly start: OnnxWorkerFactory = (workerData) => {
-    const index = this.started.length;
-    const worker = new FakeWorker(workerData, index + 1);
-    this.started.push(worker);
-    // A thread reports back asynchronously, after the pool has subscribed.
-    queueMicrotask(() => this.boot(worker, index));
-    return worker;
-  };
-
-  worker(index: number): FakeWorker {
-    const worker = this.started[index];
-    if (worker === undefined) {
-      throw new Error(`worker ${index} was not started (${this.started.length} were)`);
-    }
-    return worker;
-  }
-}
-
-const batchOf = (...rows: number[][]): TokenizedBatch =>
-  padRows(
-    rows.map((ids) => ({ ids })),
-    0,
-    rows.map(() => false),
-  );
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) {
@@ -111,7 +19,10 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe(`${OnnxWorkerPool.name} (worker stand-ins)`, () => {
-  const batch = batchOf([101, 2023, 102], [101, 102]);
+  const batch = batchOf([
+    [101, 2023, 102],
+    [101, 102],
+  ]);
 
   it('should start each worker on the model file (not its bytes) and take the inputs the workers report', async () => {
     const threads = new FakeThreads();
@@ -204,7 +115,7 @@ describe(`${OnnxWorkerPool.name} (worker stand-ins)`, () => {
     const threads = new FakeThreads();
     const pool = await OnnxWorkerPool.create(MODEL, 2, OPTIONS, threads.start);
     const [a, b] = [threads.worker(0), threads.worker(1)];
-    const warmUpBatch = batchOf([101, 4010, 2039, 102]);
+    const warmUpBatch = batchOf([[101, 4010, 2039, 102]]);
 
     const warmUp = pool.warmUp(warmUpBatch);
     for (const worker of [a, b]) {
