@@ -122,6 +122,7 @@ export class TfServingStrategy implements InferenceStrategy, OnApplicationBootst
 
   /** One status + metadata round trip at a time; concurrent callers share it. */
   private refresh(): Promise<StrategyState> {
+    // Not Terminus' attempt().cacheFor(): it shares only among health checks (not the poller), via a cache TTL.
     this.refreshing ??= this.poll().finally(() => {
       this.refreshing = null;
     });
