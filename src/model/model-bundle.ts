@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -10,6 +10,8 @@ import { z } from 'zod';
  *                        model.safetensors weights, Hugging Face names (the source of truth)
  *                        model.onnx        served by v1 (fp32)
  *                        model.int8.onnx   served by v1 with ONNX_PRECISION=int8 (npm run model:quantize)
+ *                        model.onnx_data, model.int8.onnx_data
+ *                                          a large model's weights (ONNX external data), beside the file they belong to
  *                        saved_model.pb    served by TensorFlow Serving (v2), which reads the same folder
  */
 export interface ModelBundle {
@@ -31,6 +33,20 @@ export interface ModelBundle {
 
 /** Weights of the ONNX file v1 serves: model.onnx (fp32) or model.int8.onnx. TensorFlow Serving always serves fp32. */
 export type ModelPrecision = 'fp32' | 'int8';
+
+/**
+ * Where a large ONNX file's weights lie: `<file>_data` beside it (ONNX external data, the name Hugging Face Optimum
+ * uses). The model tools write it for models of 64 MiB of weights or more; ONNX Runtime maps it into memory.
+ */
+export function externalDataPath(onnxPath: string): string {
+  return `${onnxPath}_data`;
+}
+
+/** Bytes of an ONNX file and of its external data file when it has one (0 when the file is missing). */
+export function onnxFileBytes(onnxPath: string): number {
+  const size = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  return size(onnxPath) + size(externalDataPath(onnxPath));
+}
 
 /** The ONNX file of `bundle` for `precision`. */
 export function onnxFile(bundle: ModelBundle, precision: ModelPrecision): string {

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listVersions } from '../../src/model/model-bundle.js';
+import { externalDataPath, listVersions } from '../../src/model/model-bundle.js';
 import { REPO_ROOT } from '../common/sst2.js';
 import { ONNX_OPSET } from './onnx/onnx.emitter.js';
 import { decodeModel } from './onnx/onnx-proto.js';
@@ -85,7 +85,7 @@ function main(): void {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   console.log(
     [
-      `wrote ${written}`,
+      `wrote ${[written, externalDataPath(written)].filter((file) => existsSync(file)).join(', ')}`,
       `  ${modelType}, ONNX IR ${ONNX_IR_VERSION}, opset ${ONNX_OPSET}, ${bytes.byteLength} bytes, sha256 ${sha256}, ${Math.round(performance.now() - started)} ms`,
       `  ${graph.inputs.map(describe).join(', ')} -> ${graph.outputs.map(describe).join(', ')}`,
       `  IR nodes: ${[...ops].map(([op, count]) => `${op} ${count}`).join(', ')}`,

@@ -8,12 +8,12 @@
  * `--check` writes nothing: it exits 1 when model.int8.onnx is missing or differs from what model.onnx gives.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listVersions } from '../../src/model/model-bundle.js';
+import { externalDataPath, listVersions } from '../../src/model/model-bundle.js';
 import { REPO_ROOT } from '../common/sst2.js';
-import { writeFileAtomic } from './model-folder.js';
+import { readOnnxModel, splitExternalData, writeOnnxFiles } from './onnx/onnx.external-data.js';
 import { describeQuantization, INT8_MODEL_FILE, quantizeOnnxBytes } from './onnx/onnx.quantize.js';
 import { ONNX_MODEL_FILE } from './onnx/onnx.writer.js';
 
@@ -47,19 +47,22 @@ function main(): void {
     throw new Error(`${source}: missing (npm run model:export-onnx writes it)`);
   }
   const started = performance.now();
-  const input = readFileSync(source);
+  const input = readOnnxModel(source);
   const { bytes, report } = quantizeOnnxBytes(input);
   if (values.check) {
-    if (!existsSync(target) || !Buffer.from(bytes).equals(readFileSync(target))) {
+    const expected = splitExternalData(bytes, basename(externalDataPath(target)));
+    const same = (path: string, want: Uint8Array | null) =>
+      want === null ? !existsSync(path) : existsSync(path) && Buffer.from(want).equals(readFileSync(path));
+    if (!existsSync(target) || !same(target, expected.model) || !same(externalDataPath(target), expected.data)) {
       console.error(`${target} is ${existsSync(target) ? 'out of date' : 'missing'}: run npm run model:quantize`);
       process.exit(1);
     }
     console.log(`${target} is up to date`);
     return;
   }
-  writeFileAtomic(target, bytes);
+  const written = writeOnnxFiles(target, bytes);
   console.log(
-    `wrote ${target}\n  ${describeQuantization(report, input.byteLength, bytes.byteLength)}, ${Math.round(performance.now() - started)} ms`,
+    `wrote ${written.join(', ')}\n  ${describeQuantization(report, input.byteLength, bytes.byteLength)}, ${Math.round(performance.now() - started)} ms`,
   );
 }
 

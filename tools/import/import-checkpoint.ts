@@ -17,9 +17,10 @@ import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OnnxSession } from '../../src/inference/onnx/onnx-session.js';
 import { BertTokenizer } from '../../src/model/bert.tokenizer.js';
-import { parseModelConfig } from '../../src/model/model-bundle.js';
+import { externalDataPath, parseModelConfig } from '../../src/model/model-bundle.js';
 import { buildModelGraph } from '../export/model-folder.js';
 import { exportOnnxModel, ONNX_MODEL_FILE } from '../export/onnx/onnx.writer.js';
+import { writeOnnxFiles } from '../export/onnx/onnx.external-data.js';
 import { INT8_MODEL_FILE, quantizeOnnxBytes } from '../export/onnx/onnx.quantize.js';
 import { encodeSafetensors } from '../export/safetensors.js';
 import { buildSavedModel, SAVED_MODEL_FILE } from '../export/saved-model.export.js';
@@ -148,18 +149,21 @@ export async function importCheckpoint(options: ImportOptions): Promise<ImportRe
     const tokenizer = writeTokenizerFiles(source, config, staged.dir);
     // Both exports read the folder just written, as `npm run model:export*` would.
     const onnx = exportOnnxModel(staged.dir).bytes;
-    writeFileSync(join(staged.dir, ONNX_MODEL_FILE), onnx);
+    writeOnnxFiles(join(staged.dir, ONNX_MODEL_FILE), onnx);
     writeFileSync(join(staged.dir, SAVED_MODEL_FILE), buildSavedModel(staged.dir));
     const served = await checkServes(staged.dir, config.labels.length);
     let int8Logits: number[] | undefined;
     if (options.quantize === true) {
-      writeFileSync(join(staged.dir, INT8_MODEL_FILE), quantizeOnnxBytes(onnx).bytes);
+      writeOnnxFiles(join(staged.dir, INT8_MODEL_FILE), quantizeOnnxBytes(onnx).bytes);
       int8Logits = (await checkServes(staged.dir, config.labels.length, INT8_MODEL_FILE)).logits;
     }
-    const files = [...VERSION_FOLDER_FILES, ...(int8Logits === undefined ? [] : [INT8_MODEL_FILE])].map((file) => ({
-      name: file,
-      bytes: statSync(join(staged.dir, file)).size,
-    }));
+    // A large model's weights lie beside model.onnx (and model.int8.onnx) in their external data file.
+    const files = [...VERSION_FOLDER_FILES, ...(int8Logits === undefined ? [] : [INT8_MODEL_FILE])]
+      .flatMap((file) => [
+        file,
+        ...(existsSync(join(staged.dir, externalDataPath(file))) ? [externalDataPath(file)] : []),
+      ])
+      .map((file) => ({ name: file, bytes: statSync(join(staged.dir, file)).size }));
     const dir = staged.publish(force);
     return {
       source,

@@ -9,7 +9,7 @@
  *   BERT checkpoints with 1 and 3 attention heads, padded and unpadded.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import protobuf from 'protobufjs';
@@ -606,9 +606,13 @@ describe('writeOnnxModelFile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-write-'));
     try {
       const target = join(dir, 'nested', 'model.onnx');
-      writeOnnxModelFile(target, Uint8Array.of(1, 2, 3));
-      expect(writeOnnxModelFile(target, Uint8Array.of(4))).toBe(target);
-      expect([...readFileSync(target)]).toEqual([4]);
+      const model = buildOnnxModel(MODEL_VERSION_DIR);
+      mkdirSync(join(dir, 'nested'));
+      writeFileSync(target, 'an older model');
+      // A small model keeps its weights inline: one file, and no external data file left from a larger one.
+      writeFileSync(`${target}_data`, 'weights of an older, larger model');
+      expect(writeOnnxModelFile(target, model)).toBe(target);
+      expect(Buffer.from(readFileSync(target)).equals(Buffer.from(model))).toBe(true);
       expect(readdirSync(join(dir, 'nested'))).toEqual(['model.onnx']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

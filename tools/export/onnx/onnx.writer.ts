@@ -11,7 +11,8 @@
  * of the folder's contents: nodes in IR order, attributes sorted by name, weights as little-endian `raw_data`.
  */
 import type { IrGraph } from '../ir/graph.js';
-import { loadModelGraph, writeFileAtomic } from '../model-folder.js';
+import { loadModelGraph } from '../model-folder.js';
+import { writeOnnxFiles } from './onnx.external-data.js';
 import { emitOnnxGraph, ONNX_OPSET } from './onnx.emitter.js';
 import { encodeModel, type ModelJson } from './onnx-proto.js';
 
@@ -57,7 +58,10 @@ export function buildOnnxModel(modelVersionDir: string): Uint8Array {
   return exportOnnxModel(modelVersionDir).bytes;
 }
 
-/** Writes `bytes` to `target` atomically (temporary file in the same folder, then rename); returns the path. */
+/**
+ * Writes the model `bytes` (weights inline) to `target` atomically, its weights in `<target>_data` when they are large
+ * (onnx.external-data.ts); returns the model file's path.
+ */
 export function writeOnnxModelFile(target: string, bytes: Uint8Array): string {
-  return writeFileAtomic(target, bytes);
+  return writeOnnxFiles(target, bytes)[0] as string;
 }
