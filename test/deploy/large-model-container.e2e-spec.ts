@@ -2,7 +2,7 @@
  * The data scientist's real model size, in the image, under the memory limits the docs give: a BERT-base-shaped
  * checkpoint (12 × 768, random weights, the bundled tokenizer; generated, never committed) imported with
  * `npm run model:import -- --quantize` (the CLI, in its own process), mounted read-only into the image, then
- * - fp32 under 1Gi (helm/…/values.yaml, k8s/api-deployment.yaml, docs/deployment.md#memory) and int8 under 512Mi:
+ * - fp32 under 768Mi (helm/…/values.yaml, k8s/api-deployment.yaml, docs/deployment.md#memory) and int8 under 512Mi:
  *   ready within the startupProbe's budget, 16 concurrent requests and 64-sentence batches answered, never
  *   OOM-killed, the peak the process's peak RSS reported;
  * - fp32 under 512Mi: refused at once, exit 78, one line with what it needs.
@@ -76,7 +76,7 @@ describeWhere(dockerUnavailable(), 'a BERT-base-shaped model in the image, under
     ]);
 
   it.each([
-    ['fp32', '1g', {}],
+    ['fp32', '768m', {}],
     ['int8', '512m', { ONNX_PRECISION: 'int8' }],
   ])(
     'should serve %s under a %s limit: ready in the startup budget, loaded, never OOM-killed',

@@ -96,6 +96,22 @@ describe(planOnnxExecution.name, () => {
     );
   });
 
+  it('should count a model.onnx_data beside the file, with the smaller share for mapped weights', () => {
+    const split = join(dir, 'split.onnx');
+    writeFileSync(split, '');
+    truncateSync(split, 1 * MiB);
+    writeFileSync(`${split}_data`, '');
+    truncateSync(`${split}_data`, 362 * MiB);
+    // 150 MiB + 96 MiB + 1.1 × 363 MiB = 645.3 MiB: fits 90% of 768 MiB, where the same weights inline would not.
+    const plan = planOnnxExecution(loadConfig({}), split, 2, 768 * MiB);
+    expect(plan).toMatchObject({ workers: 1, intraOpThreads: 2, modelBytes: 363 * MiB });
+    expect(plan.estimatedBytes).toBe(Math.round((150 + 96 + 1.1 * 363) * MiB));
+    expect(() => planOnnxExecution(loadConfig({}), model.bertBase, 2, 768 * MiB)).toThrow(ModelMemoryError);
+    expect(() => planOnnxExecution(loadConfig({}), split, 2, 512 * MiB)).toThrow(
+      /split\.onnx needs about 717 MiB .*\(150 MiB \+ \(96 MiB \+ 1\.1 × split\.onnx and split\.onnx_data \(363 MiB\)\) per session/,
+    );
+  });
+
   it('should refuse an explicit ONNX_WORKERS that does not fit rather than silently run fewer', () => {
     expect(() => planOnnxExecution(loadConfig({ ONNX_WORKERS: '2' }), model.bertBase, 2, 1280 * MiB)).toThrow(
       /ONNX_WORKERS=2 needs about 1671 MiB .* memory limit is 1280 MiB: lower ONNX_WORKERS/,

@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type AppConfig, ConfigValidationError } from '../../config/index.js';
+import { externalDataPath, onnxFileBytes } from '../../model/model-bundle.js';
 import { usableCpus } from '../../system/cpu-quota.js';
 import { cgroupMemoryLimit } from '../../system/memory-limit.js';
 
@@ -33,17 +34,22 @@ function threadsFor(workers: number, intraOpThreads: number, cpus: number): Onnx
 /**
  * What the process needs besides the ONNX Runtime sessions (Node, Nest, the tokenizers, a worker's isolate, requests
  * in flight), and what each session needs: a fixed part (ONNX Runtime's arena and buffers for a batch, the session's
- * own structures) plus a share per byte of the file it serves (initializers and pre-packed weights; ONNX Runtime reads
- * the file itself, and holds more of it while loading). Fitted to `npm run bench:large` (docs/large-model.md, 2 CPUs,
- * peaks under load at 1–64 connections): a BERT-base-shaped model.onnx of 362 MiB peaks at 730 MB with one session
- * and 1348 MB with two; its model.int8.onnx of 92 MiB at 353 MB and 604 MB; a second session costs 613 and 226 MB,
- * about 93 MB + 1.37 × the file. In the image (test/deploy/large-model-container.e2e-spec.ts) the same fp32 file
- * peaked at 829 MiB with one session, hence 1.6. The bundled model's soak peaks at 335 MB with two sessions.
+ * own structures) plus a share per byte of the model it serves (initializers and pre-packed weights). Fitted to
+ * `npm run bench:large` (docs/large-model.md, 2 CPUs, peaks under load at 1–64 connections):
+ * - weights inline in model.onnx: ONNX Runtime parses them out of the protobuf and copies them into tensors, and holds
+ *   both while it loads. A BERT-base-shaped model.onnx of 362 MiB peaked at 730 MB with one session and 1348 MB with
+ *   two; its model.int8.onnx of 92 MiB at 353 MB and 604 MB: a second session costs about 93 MB + 1.37 × the file. In
+ *   the image (test/deploy/large-model-container.e2e-spec.ts) the fp32 file peaked at 829 MiB, hence 1.6.
+ * - weights in model.onnx_data (external data, what the model tools write for 64 MiB of weights or more): ONNX Runtime
+ *   maps them. The same fp32 model (362 MiB in all) peaked at 606 MB, its int8 (93 MiB) at 351 MB: about 0.95 × the
+ *   files beyond the fixed parts, hence 1.1.
+ * The bundled model's soak peaks at 335 MB with two sessions.
  */
 export const MEMORY_MODEL = {
   processBytes: 150 * 2 ** 20,
   perSessionBytes: 96 * 2 ** 20,
   perSessionFactor: 1.6,
+  externalDataFactor: 1.1,
   usableShare: 0.9,
 } as const;
 
@@ -87,7 +93,7 @@ export function planOnnxExecution(
   memoryLimitBytes = cgroupMemoryLimit(),
 ): OnnxExecutionPlan {
   // No model.onnx: v1 fails to load on its own; the plan then counts the process alone.
-  const modelBytes = statSync(modelPath, { throwIfNoEntry: false })?.size ?? 0;
+  const modelBytes = onnxFileBytes(modelPath);
   const automatic = config.onnx.execution === 'workers' && config.onnx.workers === 0;
   // A large model runs as one session, its intra-op threads across the CPUs: one copy of the weights, and its
   // matrix products large enough to divide well (BERT-base: 2 threads run a 32-sentence batch 1.83 × as fast as one).
@@ -95,7 +101,9 @@ export function planOnnxExecution(
     automatic && modelBytes >= LARGE_MODEL_BYTES
       ? threadsFor(1, config.onnx.intraOpThreads, cpus)
       : onnxThreading(config, cpus);
-  const sessionBytes = MEMORY_MODEL.perSessionBytes + MEMORY_MODEL.perSessionFactor * modelBytes;
+  const external = existsSync(externalDataPath(modelPath));
+  const factor = external ? MEMORY_MODEL.externalDataFactor : MEMORY_MODEL.perSessionFactor;
+  const sessionBytes = MEMORY_MODEL.perSessionBytes + factor * modelBytes;
   const need = (sessions: number) => MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
   const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
     ...t,
@@ -109,8 +117,8 @@ export function planOnnxExecution(
   }
   const budget = memoryLimitBytes * MEMORY_MODEL.usableShare;
   const formula =
-    `${mib(MEMORY_MODEL.processBytes)} + (${mib(MEMORY_MODEL.perSessionBytes)} + ${MEMORY_MODEL.perSessionFactor} × ` +
-    `${basename(modelPath)} (${mib(modelBytes)})) per session`;
+    `${mib(MEMORY_MODEL.processBytes)} + (${mib(MEMORY_MODEL.perSessionBytes)} + ${factor} × ` +
+    `${basename(modelPath)}${external ? ` and ${basename(externalDataPath(modelPath))}` : ''} (${mib(modelBytes)})) per session`;
   if (need(1) > budget) {
     throw new ModelMemoryError(
       'memory limit',
