@@ -9,10 +9,11 @@
  * BENCH_SECONDS (10) per round; BENCH_SKIP_CEILING=1 skips raw ONNX Runtime, BENCH_SKIP_PEER=1 the peer (to try
  * settings quickly); BENCH_SERVICE_ENV='{"K":"V"}' adds settings to both service runs (written into the report).
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ModelPrecision } from '../src/model/model-bundle.js';
+import { type ModelPrecision, onnxFileBytes } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
+import { readOnnxModel, writeOnnxFiles } from '../tools/export/onnx/onnx.external-data.js';
 import { INT8_MODEL_FILE, quantizeOnnxBytes } from '../tools/export/onnx/onnx.quantize.js';
 import { load } from './lib/load.js';
 import { machineInfo } from './lib/machine.js';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   // Always re-quantized, so the int8 figures are those of the quantizer as it is now.
   log('quantizing (npm run model:quantize)');
   const started = performance.now();
-  writeFileSync(join(version, INT8_MODEL_FILE), quantizeOnnxBytes(readFileSync(join(version, 'model.onnx'))).bytes);
+  writeOnnxFiles(join(version, INT8_MODEL_FILE), quantizeOnnxBytes(readOnnxModel(join(version, 'model.onnx'))).bytes);
   const quantizeMs = performance.now() - started;
   const peerFolder = resolve(REPO_ROOT, '.cache/bench/bert-base-transformers-js');
   if (!existsSync(join(peerFolder, 'onnx', 'model_quantized.onnx'))) {
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
         );
     runs[precision] = {
       file,
-      bytes: statSync(join(version, file)).size,
+      bytes: onnxFileBytes(join(version, file)),
       ceiling,
       best: bestOf(ceiling),
       bestUpTo16: bestOf(ceiling.filter((row) => row.batchSize <= 16)),
@@ -192,7 +193,9 @@ function report(
     );
   const intro = `\`npm run bench:large\` on ${result.date.slice(0, 10)} (${result.machine.cpus} CPUs): a model of BERT-base's shape (12 layers ×
 768 hidden, random weights, the bundled tokenizer), generated and never committed. fp32 is its model.onnx; int8 is
-\`npm run model:quantize\`'s model.int8.onnx of it (${f(result.quantizeMs / 1000, 1)} s to write). The service runs with
+\`npm run model:quantize\`'s model.int8.onnx of it (${f(result.quantizeMs / 1000, 1)} s to write); each keeps its weights in
+a \`_data\` file beside it (ONNX external data, as \`npm run model:import\` writes large models), and "model file" counts
+both. The service runs with
 default settings (\`ONNX_PRECISION=int8\` for the int8 column); the peer is the transformers.js server (bench/servers/) on
 the same file (\`dtype: 'q8'\` loads the same model.int8.onnx). ${SECONDS} s per round, rounds run one after another.`;
   const main = `| | fp32 | int8 | int8 / fp32 |

@@ -1,6 +1,7 @@
 /** The peer the benchmarks compare with: a transformers.js text-classification server on the same model files. */
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { externalDataPath } from '../../src/model/model-bundle.js';
 import { type Running, start } from './processes.js';
 import { NODE } from './service.js';
 
@@ -29,6 +30,13 @@ export function transformersJsFolder(versionDir: string, dir: string): string {
   symlinkSync(join(versionDir, 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
   if (existsSync(join(versionDir, 'model.int8.onnx'))) {
     symlinkSync(join(versionDir, 'model.int8.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+  }
+  // transformers.js hands ONNX Runtime the model's path; ONNX Runtime finds a large model's weights beside it under
+  // the name the model file records (model.onnx_data, model.int8.onnx_data).
+  for (const file of ['model.onnx', 'model.int8.onnx'].map(externalDataPath)) {
+    if (existsSync(join(versionDir, file))) {
+      symlinkSync(join(versionDir, file), join(dir, 'onnx', file));
+    }
   }
   return dir;
 }

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelBundle } from '../../src/model/model-bundle.js';
 import { encodeSafetensors } from '../../tools/export/safetensors.js';
+import type * as OnnxWriter from '../../tools/export/onnx/onnx.writer.js';
 import { MODEL_DIR } from './service.js';
 
 export interface BertShape {
@@ -20,11 +21,9 @@ export const BERT_BASE: BertShape = { hidden: 768, layers: 12, heads: 12, interm
 
 /** Writes the model under `root` and returns `root`, or null where the ONNX emitter (tools/) is not available. */
 export async function syntheticBert(root: string, shape: BertShape): Promise<string | null> {
-  let buildOnnxModel: ((dir: string) => Uint8Array) | undefined;
+  let writer: typeof OnnxWriter | undefined;
   try {
-    ({ buildOnnxModel } = (await import('../../tools/export/onnx/onnx.writer.js')) as {
-      buildOnnxModel: (dir: string) => Uint8Array;
-    });
+    writer = await import('../../tools/export/onnx/onnx.writer.js');
   } catch {
     return null;
   }
@@ -89,6 +88,7 @@ export async function syntheticBert(root: string, shape: BertShape): Promise<str
     });
   }
   writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors));
-  writeFileSync(join(dir, 'model.onnx'), buildOnnxModel(dir));
+  // What model:import writes: model.onnx, and its weights in model.onnx_data.
+  writer.writeOnnxModelFile(join(dir, 'model.onnx'), writer.buildOnnxModel(dir));
   return root;
 }
