@@ -24,9 +24,12 @@ function modelCopy(makeOnnx: (path: string) => void): string {
 describe('health probes', () => {
   it('should report live at once, ready only after the model has loaded and warmed up', async () => {
     // model.onnx is a FIFO: loading blocks until the test writes the real model into it. A FIFO can be read once,
-    // and each ONNX Runtime worker reads the model file itself: one worker.
+    // and each ONNX Runtime session reads the model file itself: one worker, and no main-thread idle session.
     const modelDir = modelCopy((path) => execFileSync('mkfifo', [path]));
-    const app = await startApp({ MODEL_DIR: modelDir, ONNX_WORKERS: '1' }, { waitForModel: false });
+    const app = await startApp(
+      { MODEL_DIR: modelDir, ONNX_WORKERS: '1', ONNX_IDLE_INLINE: 'false' },
+      { waitForModel: false },
+    );
     try {
       const server = app.getHttpServer();
       await request(server)

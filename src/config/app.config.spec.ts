@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       intraOpThreads: 0,
       interOpThreads: 1,
       execution: 'workers',
+      idleInline: true,
       workers: 0,
       memoryArena: true,
       precision: 'fp32',

@@ -68,6 +68,12 @@ const SETTINGS = {
      * batches run at once) or inline on the main thread.
      */
     execution: env('ONNX_EXECUTION', z.enum(['workers', 'inline']).default('workers')),
+    /**
+     * With workers and a model under 64 MiB: one more single-threaded session on the main thread, for a small batch
+     * that arrives while nothing else is waiting or running (no hop to a worker and back: src/inference/onnx/
+     * onnx-idle-inline.ts).
+     */
+    idleInline: env('ONNX_IDLE_INLINE', bool.default(true)),
     /** Worker threads, each with its own session; 0 = one per CPU this container may use (cgroup quota aware). */
     workers: env('ONNX_WORKERS', integer(0, 64).default(0)),
     /** ONNX Runtime intra-op threads per session; 0 = the usable CPUs divided among the sessions. */

@@ -58,6 +58,8 @@ describe(planOnnxExecution.name, () => {
     const plan = planOnnxExecution(loadConfig({}), model.small, 2, 512 * MiB);
     expect(plan).toMatchObject({ workers: 2, intraOpThreads: 1, memoryLimitBytes: 512 * MiB, modelBytes: 8 * MiB });
     expect(plan).not.toHaveProperty('reducedFor');
+    // 150 MiB + 2 × (96 MiB + 1.6 × 8 MiB) + the main thread's idle session, 16 MiB + 1.6 × 8 MiB.
+    expect(plan).toMatchObject({ idleInline: true, estimatedBytes: Math.round((150 + 2 * 108.8 + 28.8) * MiB) });
     expect(plan.estimatedBytes).toBeLessThan(0.9 * 512 * MiB);
     expect(planOnnxExecution(loadConfig({}), model.small, 2, null)).toMatchObject({ workers: 2, intraOpThreads: 1 });
   });
@@ -110,6 +112,18 @@ describe(planOnnxExecution.name, () => {
     expect(() => planOnnxExecution(loadConfig({}), split, 2, 512 * MiB)).toThrow(
       /split\.onnx needs about 717 MiB .*\(150 MiB \+ \(96 MiB \+ 1\.1 × split\.onnx and split\.onnx_data \(363 MiB\)\) per session/,
     );
+  });
+
+  it('should add the main thread idle session only beside workers, for a small model, where it fits', () => {
+    expect(planOnnxExecution(loadConfig({ ONNX_IDLE_INLINE: 'false' }), model.small, 2, null).idleInline).toBe(false);
+    expect(planOnnxExecution(loadConfig({ ONNX_EXECUTION: 'inline' }), model.small, 2, null).idleInline).toBe(false);
+    expect(planOnnxExecution(loadConfig({}), model.bertBase, 2, null).idleInline).toBe(false);
+    // Two workers fit in 90% of 420 MiB (367.6 MiB), the idle session besides them (396.4 MiB) does not.
+    expect(planOnnxExecution(loadConfig({}), model.small, 2, 420 * MiB)).toMatchObject({
+      workers: 2,
+      idleInline: false,
+      estimatedBytes: Math.round((150 + 2 * 108.8) * MiB),
+    });
   });
 
   it('should refuse an explicit ONNX_WORKERS that does not fit rather than silently run fewer', () => {

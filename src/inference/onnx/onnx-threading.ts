@@ -51,6 +51,11 @@ export const MEMORY_MODEL = {
   perSessionFactor: 1.6,
   externalDataFactor: 1.1,
   usableShare: 0.9,
+  /**
+   * The main thread's session for idle requests (onnx-idle-inline.ts): no isolate of its own, and an arena for small
+   * batches only. The bundled model's service peaks 15 MB higher with it (docs/benchmarks.md).
+   */
+  idleSessionBytes: 16 * 2 ** 20,
 } as const;
 
 /**
@@ -66,6 +71,8 @@ export interface OnnxExecutionPlan extends OnnxThreading {
   readonly modelBytes: number;
   /** What the plan is expected to use at peak (bytes). */
   readonly estimatedBytes: number;
+  /** A single-threaded session on the main thread as well, for a small batch when nothing else runs. */
+  readonly idleInline: boolean;
   /** Why the worker count is below what the CPUs allow, when it is. */
   readonly reducedFor?: 'memory';
 }
@@ -105,13 +112,23 @@ export function planOnnxExecution(
   const factor = external ? MEMORY_MODEL.externalDataFactor : MEMORY_MODEL.perSessionFactor;
   const sessionBytes = MEMORY_MODEL.perSessionBytes + factor * modelBytes;
   const need = (sessions: number) => MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
-  const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => ({
-    ...t,
-    memoryLimitBytes,
-    modelBytes,
-    estimatedBytes: Math.round(need(t.workers)),
-    ...(reduced ? { reducedFor: 'memory' as const } : {}),
-  });
+  const idleBytes = MEMORY_MODEL.idleSessionBytes + factor * modelBytes;
+  const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => {
+    // Only beside workers, for a small model, and where it fits with them.
+    const idleInline =
+      config.onnx.idleInline &&
+      t.workers > 0 &&
+      modelBytes < LARGE_MODEL_BYTES &&
+      (memoryLimitBytes === null || need(t.workers) + idleBytes <= memoryLimitBytes * MEMORY_MODEL.usableShare);
+    return {
+      ...t,
+      idleInline,
+      memoryLimitBytes,
+      modelBytes,
+      estimatedBytes: Math.round(need(t.workers) + (idleInline ? idleBytes : 0)),
+      ...(reduced ? { reducedFor: 'memory' as const } : {}),
+    };
+  };
   if (memoryLimitBytes === null) {
     return plan(threading, false);
   }

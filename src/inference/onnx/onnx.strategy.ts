@@ -12,6 +12,7 @@ import {
   type TokenizedBatch,
 } from '../../model/index.js';
 import type { InferenceStrategy, ServedModel, StrategyState } from '../inference-strategy.interface.js';
+import { IdleInlineRunner } from './onnx-idle-inline.js';
 import { planOnnxExecution } from './onnx-threading.js';
 import { type OnnxRunner, OnnxWorkerPool } from './onnx-worker-pool.js';
 
@@ -90,6 +91,7 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
         msg: 'execution plan',
         workers,
         intraOpThreads: threads,
+        idleInline: plan.idleInline,
         file,
         modelMiB: Math.round(plan.modelBytes / 2 ** 20),
         estimatedMiB: Math.round(plan.estimatedBytes / 2 ** 20),
@@ -101,11 +103,15 @@ export class OnnxStrategy implements InferenceStrategy, OnApplicationBootstrap, 
         interOpNumThreads: this.config.onnx.interOpThreads,
         memoryArena: this.config.onnx.memoryArena,
       };
+      // Imported only where the main thread runs a session (inline execution, or the idle path beside the workers).
+      const mainThreadSession = async (intraOpNumThreads: number) =>
+        (await import('./onnx-session.js')).OnnxSession.create(file, { ...options, intraOpNumThreads });
       const session: OnnxRunner =
-        workers > 0
-          ? await OnnxWorkerPool.create(file, workers, options)
-          : // Loaded only for inline execution: in worker mode the main thread never loads ONNX Runtime's native code.
-            await (await import('./onnx-session.js')).OnnxSession.create(file, options);
+        workers === 0
+          ? await mainThreadSession(threads)
+          : plan.idleInline
+            ? new IdleInlineRunner(await OnnxWorkerPool.create(file, workers, options), await mainThreadSession(1))
+            : await OnnxWorkerPool.create(file, workers, options);
       const labels = this.bundle.config.labels.length;
       if (session.numLabels !== null && session.numLabels !== labels) {
         await session.release();
