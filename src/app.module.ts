@@ -1,15 +1,20 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GlobalExceptionFilter } from './errors/index.js';
-import { HttpDrainModule } from './http/index.js';
+import { HttpDrainModule, PrecheckedValidationPipe } from './http/index.js';
 import { LoggingModule } from './logging/index.js';
 import { MetricsModule } from './metrics/index.js';
 import { SecurityModule } from './security/index.js';
-import { AppConfigModule, type AppConfig } from './config/index.js';
+import { APP_CONFIG, AppConfigModule, type AppConfig } from './config/index.js';
 import { HealthModule } from './health/index.js';
 import { InferenceCoreModule } from './inference/index.js';
 import { ModelModule } from './model/index.js';
-import { CONFIGURED_CONSTRAINTS, SentimentV1Module, SentimentV2Module } from './sentiment/index.js';
+import {
+  CONFIGURED_CONSTRAINTS,
+  SentimentV1Module,
+  SentimentV2Module,
+  sentimentRequestPrechecks,
+} from './sentiment/index.js';
 
 @Module({})
 export class AppModule {
@@ -34,14 +39,18 @@ export class AppModule {
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },
         {
           provide: APP_PIPE,
-          useFactory: () =>
-            new ValidationPipe({
-              whitelist: true,
-              forbidNonWhitelisted: true,
-              transform: true,
-              forbidUnknownValues: true,
-              stopAtFirstError: false,
-            }),
+          inject: [APP_CONFIG],
+          useFactory: (appConfig: AppConfig) =>
+            new PrecheckedValidationPipe(
+              {
+                whitelist: true,
+                forbidNonWhitelisted: true,
+                transform: true,
+                forbidUnknownValues: true,
+                stopAtFirstError: false,
+              },
+              sentimentRequestPrechecks(appConfig),
+            ),
         },
       ],
     };

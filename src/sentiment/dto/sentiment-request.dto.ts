@@ -2,7 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ArrayNotEmpty, IsArray, IsString, Matches } from 'class-validator';
 import { MaxBatchSize, MaxSentenceLength } from './sentence-limits.validator.js';
 
-const NOT_BLANK = /\S/;
+/** At least one character that is not white space. */
+export const NOT_BLANK = /\S/;
 
 export class SentimentRequestDto {
   @ApiProperty({
