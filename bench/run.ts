@@ -31,7 +31,7 @@ import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js
 import { type CeilingRow, onnxCeiling as measureCeiling } from './lib/onnx-ceiling.js';
 import { SENTENCES } from './lib/sentences.js';
 import { startPeer, transformersJsFolder } from './lib/peer.js';
-import { LARGE_MODEL_SECTION, OVERLOAD_SECTION, carrySection } from './lib/report-section.js';
+import { LARGE_MODEL_SECTION, OVERLOAD_SECTION, SINGLE_REQUEST_SECTION, carrySection } from './lib/report-section.js';
 import { syntheticBert } from './lib/synthetic-bert.js';
 import {
   MODEL_DIR,
@@ -620,7 +620,11 @@ ${table(r.larger.onnx)}`
 }
 `;
   const report = resolve(REPO_ROOT, 'docs/benchmarks.md');
-  writeFileSync(report, carrySection(carrySection(md, report, LARGE_MODEL_SECTION), report, OVERLOAD_SECTION));
+  const carried = [LARGE_MODEL_SECTION, OVERLOAD_SECTION, SINGLE_REQUEST_SECTION].reduce(
+    (text, section) => carrySection(text, report, section),
+    md,
+  );
+  writeFileSync(report, carried);
   const series = (name: string, color: string, run: ServiceRun, pick: (l: LoadResult) => number) => ({
     name,
     color,

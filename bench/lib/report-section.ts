@@ -9,6 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 export const LARGE_MODEL_SECTION = 'bench:large';
 /** The block `npm run bench:overload` owns in docs/benchmarks.md. */
 export const OVERLOAD_SECTION = 'bench:overload';
+/** The block `npm run bench:single` owns in docs/benchmarks.md. */
+export const SINGLE_REQUEST_SECTION = 'bench:single';
 
 const markers = (name: string) => [`<!-- begin ${name} -->`, `<!-- end ${name} -->`] as const;
 

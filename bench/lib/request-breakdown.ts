@@ -1,0 +1,83 @@
+/**
+ * Where a request's CPU goes, from the V8 profiles of every thread of a process (`node --cpu-prof`: one
+ * `.cpuprofile` per thread): self time in a window, grouped into the stages of the request path, in µs per request.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The stages, in the order of the request path; the first rule that matches a frame decides. */
+const STAGES: readonly (readonly [string, (url: string, fn: string) => boolean])[] = [
+  ['ONNX Runtime (the model)', (url) => /onnxruntime-(node|common)/.test(url)],
+  [
+    'hop to a worker and back',
+    (url, fn) => fn === 'postMessage' || /node:internal\/(worker|per_context\/messageport)/.test(url),
+  ],
+  ['tokenization', (url) => /@huggingface\/tokenizers|\/tokenizers\/|tokenizer\.js/.test(url)],
+  ['validation (class-validator, class-transformer)', (url) => /class-(validator|transformer)/.test(url)],
+  ['request logs (pino)', (url) => /\/(pino|pino-http|nestjs-pino|sonic-boom)\//.test(url)],
+  ['metrics (prom-client)', (url) => url.includes('/prom-client/')],
+  ['Nest (router, guards, pipes, filter)', (url) => url.includes('/@nestjs/')],
+  [
+    'HTTP (Fastify, node:http, sockets, JSON)',
+    (url, fn) =>
+      /\/(fastify|find-my-way|@fastify\/[^/]+|secure-json-parse|fast-json-stringify|light-my-request)\//.test(url) ||
+      /^node:(_http|net|internal\/(http|streams|stream_base_commons|url))/.test(url) ||
+      ['writeUtf8String', 'writev', 'writeString', 'writeBuffer', 'read', 'readStart'].includes(fn),
+  ],
+  ['this service (its own code)', (url) => url.includes('/dist/')],
+  ['garbage collection', (_url, fn) => fn === '(garbage collector)'],
+];
+const OTHER = 'other (Node core, promises, timers, V8)';
+
+export const BREAKDOWN_STAGES = [...STAGES.map(([name]) => name), OTHER];
+
+function stageOf(node: ProfileNode): string | null {
+  const { url, functionName } = node.callFrame;
+  if (functionName === '(idle)' || functionName === '(program)' || functionName === '(root)') {
+    return null;
+  }
+  return STAGES.find(([, matches]) => matches(url, functionName))?.[0] ?? OTHER;
+}
+
+/**
+ * µs of CPU per request by stage, over the last `windowMs` before each profile's end less `tailMs` (the time the
+ * process took to exit after the measured run), for `requests` requests answered in that window.
+ */
+export function requestBreakdown(
+  dir: string,
+  windowMs: number,
+  tailMs: number,
+  requests: number,
+): Record<string, number> {
+  const totals = new Map<string, number>(BREAKDOWN_STAGES.map((stage) => [stage, 0]));
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const to = profile.endTime - tailMs * 1000;
+    const from = to - windowMs * 1000;
+    let at = profile.startTime;
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      const node = byId.get(id);
+      const stage = node ? stageOf(node) : null;
+      if (stage !== null && at >= from && at <= to) {
+        totals.set(stage, (totals.get(stage) ?? 0) + delta);
+      }
+    });
+  }
+  return Object.fromEntries([...totals].map(([stage, us]) => [stage, us / Math.max(1, requests)]));
+}
