@@ -17,7 +17,7 @@ import { freePort, spawnService, waitFor, type ServiceProcess } from './support/
 
 const CONNECTIONS = 5;
 const REQUESTS_PER_CONNECTION = 20_000;
-const ROUNDS = 3;
+const ROUNDS = 4;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
@@ -52,15 +52,16 @@ describe('hostile clients', () => {
       await sleep(3000);
       after.push(rssMb(pid));
     }
-    // A leak grows every round (about 140 MB per round before the fix). Without one, RSS reaches a plateau: on Node 24
-    // the second round still grows the heap's working size by 80–100 MB (Node 20: about 10), the third adds nothing
-    // (−2 to +12 MB over four CI runs). So: the last round adds under 50 MB, and the whole run under 150 MB.
+    // A leak grows every round (about 140 MB per round before the fix). Without one, RSS reaches a plateau as V8's
+    // heap grows to its working size: on Node 24 that took one round (405, 511, 510 MB), and once the service answered
+    // faster (more requests served per round before the connections go), three (six rounds: 409, 461, 483, 499, 501,
+    // 501 MB; one CI run: 384, 399, 467). So: four rounds, the last adds under 80 MB, and the whole run under 150 MB.
     console.log(`RSS after each round (MB): ${after.map(Math.round).join(', ')}`);
-    expect(after.at(-1)! - after.at(-2)!).toBeLessThan(50);
+    expect(after.at(-1)! - after.at(-2)!).toBeLessThan(80);
     expect(after.at(-1)! - after[0]!).toBeLessThan(150);
     expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
     expect(service.child.exitCode).toBeNull();
-  }, 60_000);
+  }, 90_000);
 
   it('should refuse 200 concurrent maximum-size batches it cannot queue at once, staying live', async () => {
     const messages = floodMessages('/v1/inference/sentiment_analysis/batch');
