@@ -32,8 +32,18 @@ describe('node dist/main.js', () => {
       service.child.kill('SIGTERM');
     }
     expect(await service.exited).toBe(0);
-    const logs = service.lines.map((line) => JSON.parse(line) as { msg: string; req?: { id: string } });
-    expect(logs.some((log) => log.req?.id === 'curl-example-1')).toBe(true);
+    const logs = service.lines.map(
+      (line) => JSON.parse(line) as { msg: string; req?: { id: string; url: string }; res?: { statusCode: number } },
+    );
+    // One line per request, with its id, route and status.
+    expect(logs.filter((log) => log.req?.id === 'curl-example-1')).toEqual([
+      expect.objectContaining({
+        msg: 'request completed',
+        req: expect.objectContaining({ url: '/v1/inference/sentiment_analysis' }) as unknown,
+        res: { statusCode: 200 },
+      }),
+    ]);
+    expect(logs.filter((log) => log.msg === 'request completed' && log.res?.statusCode === 400)).toHaveLength(1);
     expect(logs.some((log) => log.msg === 'model ready')).toBe(true);
     // ONNX Runtime's telemetry is off: no device id or event database under the home folder.
     expect(existsSync(join(home, '.cache', 'Microsoft'))).toBe(false);
