@@ -96,7 +96,7 @@ export class IdleInlineRunner implements OnnxRunner {
 
   /**
    * Nothing runs, and no two batches have met for CONTENTION_WINDOW_MS: under concurrent load the main thread is busy
-   * with HTTP, and a model run there would slow every request down (at 4 connections, a third fewer requests/s).
+   * with HTTP, and a model run there would slow every request down (at 4 connections, a quarter fewer requests/s).
    */
   private get quiet(): boolean {
     return this.idle && performance.now() - this.contendedAt > CONTENTION_WINDOW_MS;
