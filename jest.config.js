@@ -1,7 +1,8 @@
 /**
- * Two jest projects for three tiers: `unit` (specs beside the code in src/, tools/, bench/) and `e2e` (test/: the HTTP
- * contract against the in-process app, end-to-end against the built process, and test/deploy/ against real images,
- * compose and helm).
+ * Three jest projects: `unit` (specs beside the code in src/, tools/, bench/), `e2e` (test/: the HTTP contract against
+ * the in-process app, and end-to-end against the built process) and `slow` (test/deploy/: real images, compose, helm,
+ * a BERT-base in the image; minutes, and skipped without the deployment tools unless DEPLOY_CHECKS=required).
+ * `npm test` runs all three; `--selectProjects unit e2e` leaves the slow tier out.
  * ESM mode (NestJS 12 ships ESM only): ts-jest's default-esm preset, run under --experimental-vm-modules.
  */
 import vm from 'node:vm';
@@ -49,8 +50,14 @@ export default {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/test/*.e2e-spec.ts'],
       // dist/ compiled once for the suites that start the built service.
+      globalSetup: '<rootDir>/test/support/build-once.mjs',
+    },
+    {
+      ...shared,
+      displayName: 'slow',
+      testMatch: ['<rootDir>/test/deploy/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/build-once.mjs',
     },
   ],
