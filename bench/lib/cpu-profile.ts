@@ -4,15 +4,36 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
 }
 
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * Calls `visit` for each sample of the `.cpuprofile` at `path` (idle included) with its frame, the time it stands for
+ * and when it was taken (µs, on the profile's clock); returns the profile's end time.
+ */
+export function forEachSample(path: string, visit: (node: ProfileNode, deltaUs: number, atUs: number) => void): number {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    const node = byId.get(id);
+    if (node) {
+      visit(node, delta, at);
+    }
+  });
+  return profile.endTime;
 }
 
 function owner(node: ProfileNode): string {
@@ -33,14 +54,11 @@ function owner(node: ProfileNode): string {
 
 /** Busy-time shares by owner, largest first (idle excluded). */
 export function cpuShares(path: string): { owner: string; share: number }[] {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const totals = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const node = byId.get(id);
-    if (node && node.callFrame.functionName !== '(idle)') {
+  forEachSample(path, (node, delta) => {
+    if (node.callFrame.functionName !== '(idle)') {
       const key = owner(node);
-      totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+      totals.set(key, (totals.get(key) ?? 0) + delta);
     }
   });
   const busy = [...totals.values()].reduce((a, b) => a + b, 0);

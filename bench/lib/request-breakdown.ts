@@ -2,21 +2,9 @@
  * Where a request's CPU goes, from the V8 profiles of every thread of a process (`node --cpu-prof`: one
  * `.cpuprofile` per thread): self time in a window, grouped into the stages of the request path, in µs per request.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-}
-
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { forEachSample, type ProfileNode } from './cpu-profile.js';
 
 /** The stages, in the order of the request path; the first rule that matches a frame decides. */
 const STAGES: readonly (readonly [string, (url: string, fn: string) => boolean])[] = [
@@ -64,20 +52,18 @@ export function requestBreakdown(
 ): Record<string, number> {
   const totals = new Map<string, number>(BREAKDOWN_STAGES.map((stage) => [stage, 0]));
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
-    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-    const to = profile.endTime - tailMs * 1000;
-    const from = to - windowMs * 1000;
-    let at = profile.startTime;
-    profile.samples.forEach((id, i) => {
-      const delta = profile.timeDeltas[i] ?? 0;
-      at += delta;
-      const node = byId.get(id);
-      const stage = node ? stageOf(node) : null;
-      if (stage !== null && at >= from && at <= to) {
-        totals.set(stage, (totals.get(stage) ?? 0) + delta);
+    const samples: [stage: string, deltaUs: number, atUs: number][] = [];
+    const end = forEachSample(join(dir, file), (node, delta, at) => {
+      const stage = stageOf(node);
+      if (stage !== null) {
+        samples.push([stage, delta, at]);
       }
     });
+    const to = end - tailMs * 1000;
+    const from = to - windowMs * 1000;
+    for (const [stage, delta] of samples.filter(([, , at]) => at >= from && at <= to)) {
+      totals.set(stage, (totals.get(stage) ?? 0) + delta);
+    }
   }
   return Object.fromEntries([...totals].map(([stage, us]) => [stage, us / Math.max(1, requests)]));
 }

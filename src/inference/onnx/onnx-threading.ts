@@ -113,13 +113,14 @@ export function planOnnxExecution(
   const sessionBytes = MEMORY_MODEL.perSessionBytes + factor * modelBytes;
   const need = (sessions: number) => MEMORY_MODEL.processBytes + Math.max(1, sessions) * sessionBytes;
   const idleBytes = MEMORY_MODEL.idleSessionBytes + factor * modelBytes;
+  const budget = memoryLimitBytes === null ? Infinity : memoryLimitBytes * MEMORY_MODEL.usableShare;
   const plan = (t: OnnxThreading, reduced: boolean): OnnxExecutionPlan => {
     // Only beside workers, for a small model, and where it fits with them.
     const idleInline =
       config.onnx.idleInline &&
       t.workers > 0 &&
       modelBytes < LARGE_MODEL_BYTES &&
-      (memoryLimitBytes === null || need(t.workers) + idleBytes <= memoryLimitBytes * MEMORY_MODEL.usableShare);
+      need(t.workers) + idleBytes <= budget;
     return {
       ...t,
       idleInline,
@@ -132,7 +133,6 @@ export function planOnnxExecution(
   if (memoryLimitBytes === null) {
     return plan(threading, false);
   }
-  const budget = memoryLimitBytes * MEMORY_MODEL.usableShare;
   const formula =
     `${mib(MEMORY_MODEL.processBytes)} + (${mib(MEMORY_MODEL.perSessionBytes)} + ${factor} × ` +
     `${basename(modelPath)}${external ? ` and ${basename(externalDataPath(modelPath))}` : ''} (${mib(modelBytes)})) per session`;
