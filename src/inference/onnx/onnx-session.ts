@@ -18,6 +18,11 @@ export interface OnnxSessionOptions {
    * batch's memory for the life of the session. Default on.
    */
   readonly memoryArena?: boolean;
+  /**
+   * Writes the graph ONNX Runtime runs, after its optimizations (fused LayerNormalization, BiasGelu, ...), to this
+   * file: what the export tests check, and a way to see what a given model.onnx turns into.
+   */
+  readonly optimizedModelPath?: string;
 }
 
 interface ModelInput {
@@ -56,6 +61,7 @@ export class OnnxSession {
       // Memory patterns are planned and cached per input shape; with a new [batch, sequence] shape on nearly every
       // call they only grow memory (measured: bench/, docs/benchmarks.md).
       enableMemPattern: false,
+      ...(options.optimizedModelPath === undefined ? {} : { optimizedModelFilePath: options.optimizedModelPath }),
     });
     try {
       return OnnxSession.check(session, modelPath);

@@ -79,7 +79,7 @@ export type IrNode = NodeBase &
     | { readonly op: 'identity' }
     | { readonly op: 'gather'; readonly axis: number }
     | { readonly op: 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference' }
-    | { readonly op: 'rsqrt' | 'erf' | 'tanh' | 'relu' | 'softmax' }
+    | { readonly op: 'sqrt' | 'erf' | 'tanh' | 'relu' | 'softmax' }
     | { readonly op: 'reduceMean'; readonly axes: readonly number[]; readonly keepDims: boolean }
     | { readonly op: 'matmul'; readonly transposeA: boolean; readonly transposeB: boolean }
     | { readonly op: 'cast' }
@@ -104,7 +104,7 @@ export class GraphBuildError extends Error {
 }
 
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
-type UnaryOp = 'rsqrt' | 'erf' | 'tanh' | 'relu' | 'softmax';
+type UnaryOp = 'sqrt' | 'erf' | 'tanh' | 'relu' | 'softmax';
 
 /** Distributes the `IrNode` union over its members, so `Omit` keeps each member's own fields. */
 type NodeSpec = IrNode extends infer N ? (N extends IrNode ? Omit<N, 'name' | 'dtype' | 'shape'> : never) : never;
@@ -258,8 +258,8 @@ export class GraphBuilder {
     return this.binary('squaredDifference', a, b, name);
   }
 
-  rsqrt(x: Value, name = 'Rsqrt'): Value {
-    return this.unary('rsqrt', x, name);
+  sqrt(x: Value, name = 'Sqrt'): Value {
+    return this.unary('sqrt', x, name);
   }
 
   erf(x: Value, name = 'Erf'): Value {

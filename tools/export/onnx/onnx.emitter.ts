@@ -1,6 +1,6 @@
 /**
  * IR → ONNX graph (default domain, opset 14), using only standard operators, each at the version that opset 14
- * selects: Identity, Gather, Add, Sub, Mul, Div, Sqrt, Reciprocal, Erf, Tanh, Relu, Softmax (axis −1), ReduceMean (axes
+ * selects: Identity, Gather, Add, Sub, Mul, Div, Pow, Sqrt, Erf, Tanh, Relu, Softmax (axis −1), ReduceMean (axes
  * as an attribute: inputs only from opset 18), MatMul, Transpose, Cast, Unsqueeze (axes as an int64 input, opset
  * 13+), Concat, Shape, Slice.
  *
@@ -8,8 +8,7 @@
  * (little-endian `raw_data`), and every other IR node becomes the ONNX node(s) whose last output carries the IR
  * node's name. IR ops without a single ONNX counterpart are lowered to a few nodes named `<ir name>/<role>`:
  *
- *   rsqrt(x)                → Reciprocal(Sqrt(x))
- *   squaredDifference(a, b) → d = Sub(a, b); Mul(d, d)
+ *   squaredDifference(a, b) → d = Sub(a, b); Pow(d, <ir name>/two = 2)
  *   matmul with transposes  → Transpose (last two axes) of the flagged operand(s); MatMul
  *   shape (int32)           → Cast(Shape(x), INT32)   (ONNX Shape always yields int64)
  *   expandDims(x, axis)     → Unsqueeze(x, <ir name>/axes = int64 [axis])
@@ -96,7 +95,7 @@ function node(
 }
 
 const BINARY_OPS = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' } as const;
-const UNARY_OPS = { erf: 'Erf', tanh: 'Tanh', relu: 'Relu' } as const;
+const UNARY_OPS = { sqrt: 'Sqrt', erf: 'Erf', tanh: 'Tanh', relu: 'Relu' } as const;
 
 interface Lowering {
   readonly nodes: NodeJson[];
@@ -131,12 +130,16 @@ function lowerNode(n: IrNode, byName: ReadonlyMap<string, IrNode>): Lowering {
       return only(node(n.name, BINARY_OPS[n.op], n.inputs, n.name));
     case 'squaredDifference': {
       const difference = helper('difference');
-      return only(node(difference, 'Sub', n.inputs, difference), node(n.name, 'Mul', [difference, difference], n.name));
+      const two = tensorProto(helper('two'), 'float32', [], Float32Array.of(2));
+      return {
+        nodes: [
+          node(difference, 'Sub', n.inputs, difference),
+          node(n.name, 'Pow', [difference, two.name as string], n.name),
+        ],
+        initializers: [two],
+      };
     }
-    case 'rsqrt': {
-      const sqrt = helper('sqrt');
-      return only(node(sqrt, 'Sqrt', n.inputs, sqrt), node(n.name, 'Reciprocal', [sqrt], n.name));
-    }
+    case 'sqrt':
     case 'erf':
     case 'tanh':
     case 'relu':

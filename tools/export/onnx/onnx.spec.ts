@@ -126,7 +126,7 @@ const OPSET_14: Readonly<Record<string, OperatorSchema>> = {
   Mul: binary,
   Div: binary,
   Sqrt: unary,
-  Reciprocal: unary,
+  Pow: binary,
   Erf: unary,
   Tanh: unary,
   Relu: unary,
@@ -337,7 +337,7 @@ describe('ONNX export of models/sentiment_analysis/1', () => {
     expect(torch.node?.find((n) => n.opType === 'Gather')?.attribute).toEqual([{ name: 'axis', type: 'INT' }]);
     expect(new Set(nodes.map((n) => n.opType))).toEqual(
       new Set(
-        ['Gather', 'Shape', 'Cast', 'Slice', 'Add', 'ReduceMean', 'Sub', 'Mul', 'Sqrt', 'Reciprocal'].concat([
+        ['Gather', 'Shape', 'Cast', 'Slice', 'Add', 'ReduceMean', 'Sub', 'Pow', 'Div', 'Mul', 'Sqrt'].concat([
           'Unsqueeze',
           'MatMul',
           'Transpose',
@@ -428,6 +428,30 @@ describe('ONNX export of models/sentiment_analysis/1', () => {
     expect(kernel[5 * (labels ?? 0) + 1]).toBe(weight[1 * (hidden ?? 0) + 5]);
   });
 
+  it('should be written so that ONNX Runtime fuses every LayerNorm and GELU into one kernel each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-fused-'));
+    try {
+      const optimized = join(dir, 'optimized.onnx');
+      const session = await OnnxSession.create(writeOnnxModelFile(join(dir, 'model.onnx'), bytes), {
+        ...SESSION_OPTIONS,
+        optimizedModelPath: optimized,
+      });
+      await session.release();
+      const count = (graphJson: GraphJson, op: string) => (graphJson.node ?? []).filter((n) => n.opType === op).length;
+      const ran = decodeModel(readFileSync(optimized)).graph ?? {};
+      const layers = 2;
+      // The embeddings' LayerNorm and two per layer; one GELU per layer, fused with its bias.
+      expect(count(graph, 'Erf')).toBe(layers);
+      expect(count(ran, 'LayerNormalization')).toBe(1 + 2 * layers);
+      expect(count(ran, 'BiasGelu')).toBe(layers);
+      for (const unfused of ['Pow', 'Sqrt', 'ReduceMean', 'Erf']) {
+        expect([unfused, count(ran, unfused)]).toEqual([unfused, 0]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('should produce byte-identical files from identical inputs', () => {
     expect(Buffer.from(buildOnnxModel(MODEL_VERSION_DIR)).equals(Buffer.from(bytes))).toBe(true);
   });
@@ -448,8 +472,8 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
     const b = new GraphBuilder();
     const ids = b.input('input_ids', 'int64', [-1, -1], ['batch_size', 'sequence_length']);
     const half = b.div(b.cast(ids, 'float32'), b.scalar('two', 2));
-    const inverse = b.rsqrt(b.add(b.squaredDifference(half, b.scalar('one', 1)), b.scalar('one', 1)));
-    const t = b.tanh(b.sub(b.erf(b.mul(inverse, half)), b.scalar('quarter', 0.25)));
+    const scaled = b.div(half, b.sqrt(b.add(b.squaredDifference(half, b.scalar('one', 1)), b.scalar('one', 1))));
+    const t = b.tanh(b.sub(b.erf(b.mul(scaled, b.scalar('unit', 1))), b.scalar('quarter', 0.25)));
     const m = b.matmul(b.expandDims(t, -1), b.constant('w', [1, 3], Float32Array.from(W))); // [B, S, 3]
     const gram = b.softmax(b.batchMatmul(m, m, { adjointA: true, name: 'gram' })); // [B, 3, 3]
     const columnMeans = b.reduceMean(gram, [1], false, 'column_means'); // [B, 3]
@@ -501,7 +525,7 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
     expect(new Set(graph.nodes.map((n) => n.op))).toEqual(
       new Set(
         ['input', 'constant', 'identity', 'gather', 'add', 'sub', 'mul', 'div', 'squaredDifference'].concat([
-          'rsqrt',
+          'sqrt',
           'erf',
           'tanh',
           'relu',
@@ -518,10 +542,10 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
     );
     const onnx = emitOnnxGraph(graph, 'ops');
     const opTypes = (onnx.node ?? []).map((n) => n.opType);
-    // rsqrt → Sqrt + Reciprocal; squaredDifference → Sub + Mul; transposes → Transpose; int32 shape → Shape + Cast.
+    // squaredDifference → Sub + Pow; transposes → Transpose; int32 shape → Shape + Cast.
     expect(opTypes.filter((op) => op === 'Transpose')).toHaveLength(2);
     expect(opTypes.filter((op) => op === 'Shape')).toHaveLength(2);
-    expect(opTypes).toEqual(expect.arrayContaining(['Sqrt', 'Reciprocal', 'Unsqueeze', 'Slice', 'Concat']));
+    expect(opTypes).toEqual(expect.arrayContaining(['Sqrt', 'Pow', 'Unsqueeze', 'Slice', 'Concat']));
 
     const ids = [
       [0, 1, 2, 3],
@@ -542,15 +566,15 @@ describe('every IR op lowered to ONNX and run in ONNX Runtime, against float64',
   it('should refuse a graph whose lowered names would collide', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [-1, 2]);
-    const r = b.rsqrt(x, 'r');
+    const r = b.squaredDifference(x, x, 'r');
     b.output(
       'y',
       b.add(
         r,
-        b.withScope('r', () => b.tanh(x, 'sqrt')),
+        b.withScope('r', () => b.tanh(x, 'difference')),
       ),
     );
-    expect(() => emitOnnxGraph(b.build(), 'g')).toThrow('duplicate ONNX tensor name "r/sqrt"');
+    expect(() => emitOnnxGraph(b.build(), 'g')).toThrow('duplicate ONNX tensor name "r/difference"');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * IR → TensorFlow GraphDef nodes, using only long-registered TF ops with every required attr set:
- * Placeholder, Const, Identity, GatherV2, AddV2, Sub, Mul, RealDiv, SquaredDifference, Mean, Rsqrt, Erf, Tanh,
+ * Placeholder, Const, Identity, GatherV2, AddV2, Sub, Mul, RealDiv, SquaredDifference, Mean, Sqrt, Erf, Tanh,
  * Relu, Softmax, MatMul, BatchMatMulV2, Cast, ExpandDims, ConcatV2, Shape, StridedSlice. No Assert (or any other
  * stateful/control op), no attrs that only recent TF versions know (`grad_x`/`grad_y`, `batch_dims`, `Truncate`
  * are left to their defaults), and index operands (axes, dims, strides) are int32 Consts whose dtype matches the
@@ -71,7 +71,7 @@ function indexConst(owner: string, role: string, values: number | readonly numbe
 }
 
 const BINARY_OPS = { add: 'AddV2', sub: 'Sub', mul: 'Mul', div: 'RealDiv', squaredDifference: 'SquaredDifference' };
-const UNARY_OPS = { rsqrt: 'Rsqrt', erf: 'Erf', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' };
+const UNARY_OPS = { sqrt: 'Sqrt', erf: 'Erf', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' };
 
 /** The NodeDefs for one IR node: helper Consts first, then the node itself under the IR node's name. */
 function emitNode(n: IrNode, byName: ReadonlyMap<string, IrNode>): NodeDefJson[] {
@@ -109,7 +109,7 @@ function emitNode(n: IrNode, byName: ReadonlyMap<string, IrNode>): NodeDefJson[]
     case 'div':
     case 'squaredDifference':
       return [node(n.name, BINARY_OPS[n.op], n.inputs, { T: type(n.dtype) })];
-    case 'rsqrt':
+    case 'sqrt':
     case 'erf':
     case 'tanh':
     case 'relu':

@@ -71,7 +71,7 @@ const OPS: Readonly<Record<string, OpRegistration>> = {
   RealDiv: binary,
   SquaredDifference: binary,
   Mean: { inputs: ['T', 'Tidx'], output: 'T', attrs: { T: T(ARITHMETIC), keep_dims: optionalBool, ...index('Tidx') } },
-  Rsqrt: unaryFloat,
+  Sqrt: unaryFloat,
   Erf: unaryFloat,
   Tanh: unaryFloat,
   Relu: unaryFloat,
