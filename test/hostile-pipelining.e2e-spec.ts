@@ -55,10 +55,12 @@ describe('hostile clients', () => {
     // A leak grows every round (about 140 MB per round before the fix). Without one, RSS reaches a plateau as V8's
     // heap grows to its working size: on Node 24 that took one round (405, 511, 510 MB), and once the service answered
     // faster (more requests served per round before the connections go), three (six rounds: 409, 461, 483, 499, 501,
-    // 501 MB; one CI run: 384, 399, 467). So: four rounds, the last adds under 80 MB, and the whole run under 150 MB.
+    // 501 MB; one CI run: 384, 399, 467; alone, later: 395, 436, 528, 530 and 398, 440, 532, 532, and once over 150 MB
+    // in a full jest run). So: four rounds, the last adds under 80 MB, and the whole run under 200 MB, which a leak of
+    // 70 MB a round already exceeds.
     console.log(`RSS after each round (MB): ${after.map(Math.round).join(', ')}`);
     expect(after.at(-1)! - after.at(-2)!).toBeLessThan(80);
-    expect(after.at(-1)! - after[0]!).toBeLessThan(150);
+    expect(after.at(-1)! - after[0]!).toBeLessThan(200);
     expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
     expect(service.child.exitCode).toBeNull();
   }, 90_000);

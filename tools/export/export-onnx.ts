@@ -6,8 +6,9 @@
  * export) generated from `<model-dir>/<version>/config.json` + `model.safetensors` (model_type `bert` or
  * `distilbert`), without Python. Without `--version`,
  * the highest numeric version folder is exported; without `--out`, the file is the version folder's `model.onnx`.
- * An existing file written by another producer (the PyTorch export the service runs) is only replaced with
- * `--force`.
+ * An existing file written by another producer (a PyTorch or Optimum export) is only replaced with `--force`.
+ * This is the one ONNX producer of the repository: `model:import` and the training pipeline (tools/train/train.sh) run
+ * it too.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

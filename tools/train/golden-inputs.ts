@@ -1,6 +1,6 @@
 /**
  * Step 4 of training: the fixed sentences whose training-framework logits become the golden file, tokenized by
- * the service's tokenizer. export.py adds PyTorch's logits; tests compare ONNX Runtime (and later the TF graph)
+ * the service's tokenizer. golden.py adds PyTorch's logits; tests compare ONNX Runtime (and later the TF graph)
  * against them.
  *
  * Usage: tsx tools/train/golden-inputs.ts <tokenizer.json> <max-length> <out.json>

@@ -139,14 +139,15 @@ these few and its dev figure is slightly optimistic; dev was never trained on):
 ## How to retrain
 
 \`\`\`bash
-apt-get install -y python3-torch python3-onnx libopenblas0-pthread   # Debian's PyTorch 1.13 and ONNX
+apt-get install -y python3-torch libopenblas0-pthread   # Debian's PyTorch 1.13
 tools/train/train.sh 1        # about 25 minutes on 2 cores; rewrites models/sentiment_analysis/1 and this card
 \`\`\`
 
 Seeds are fixed and every step is deterministic on CPU, so a rerun reproduces the weights and the accuracy. Training
 tokenizes through Node (\`tools/train/pretokenize.ts\`) with the tokenizer.json the service loads, so training and
-serving cannot disagree. \`model.safetensors\` is the source of truth: \`tools/train/export.py\` rebuilds the network from
-it and exports \`model.onnx\`; \`npm run model:export\` builds the TensorFlow Serving \`saved_model.pb\` from it.
+serving cannot disagree. \`model.safetensors\` is the source of truth: \`tools/train/golden.py\` rebuilds the network from
+it in PyTorch for the golden logits, and the TypeScript exporter that \`npm run model:import\` uses generates
+\`model.onnx\`, \`model.int8.onnx\` and the TensorFlow Serving \`saved_model.pb\` from it.
 
 ## Intended use and limits
 
@@ -171,7 +172,8 @@ function describe(file: string): string {
     'special_tokens_map.json': 'special tokens',
     'vocab.txt': 'the same vocabulary, one piece per line (for BertTokenizer)',
     'model.safetensors': 'weights, Hugging Face PyTorch names, float32 (source of truth)',
-    'model.onnx': 'ONNX export (opset 14), served by v1',
+    'model.onnx': 'ONNX (opset 14), generated from model.safetensors, served by v1',
+    'model.int8.onnx': 'model.onnx with int8 weights (npm run model:quantize), served by v1 with ONNX_PRECISION=int8',
     'saved_model.pb': 'TensorFlow SavedModel (constants only), served by TensorFlow Serving for v2',
     'training-report.json': 'hyper-parameters and figures of the training run',
   };

@@ -1,11 +1,11 @@
-"""Export the trained network to ONNX and write golden logits, from model.safetensors + config.json.
+"""Golden logits of the trained network, from model.safetensors + config.json, in PyTorch.
 
-model.safetensors is the single source of truth: this script rebuilds the PyTorch module from it (so the ONNX file
-can always be regenerated from the shipped weights) and exports with the interface of a Hugging Face ONNX export:
-inputs input_ids, attention_mask, token_type_ids (int64 [batch, sequence], both axes dynamic), output logits
-[batch, num_labels].
+model.safetensors is the single source of truth: this script rebuilds the PyTorch module from it and writes its
+logits for the golden sentences. model.onnx is not written here: `npm run model:export-onnx` generates it from the
+same model.safetensors (the one ONNX producer, shared with `npm run model:import`), and
+test/onnx-export-parity.e2e-spec.ts holds it to these logits.
 
-Usage: python3 export.py --model-dir <dir> --golden-in <ids.json> --golden-out <golden.json>
+Usage: python3 golden.py --model-dir <dir> --golden-in <ids.json> --golden-out <golden.json>
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import struct
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 
 from bert import BertConfig, BertForSequenceClassification
@@ -29,7 +28,8 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     base = 8 + n
     out = {}
     for name, spec in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or name.endswith(".position_ids"):
+            # position_ids: a buffer transformers < 4.31 saved beside the weights (arange), not a parameter.
             continue
         if spec["dtype"] != "F32":
             raise ValueError(f"{path}: {name} has dtype {spec['dtype']}, expected F32")
@@ -59,31 +59,6 @@ def load_model(model_dir: Path) -> BertForSequenceClassification:
     return model.eval()
 
 
-def export_onnx(model: BertForSequenceClassification, path: Path) -> None:
-    dummy = torch.tensor([[2, 7, 8, 3], [2, 9, 3, 0]], dtype=torch.long)
-    mask = (dummy != 0).long()
-    torch.onnx.export(
-        model,
-        (dummy, mask, torch.zeros_like(dummy)),
-        str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={
-            "input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "sequence_length"},
-            "token_type_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size"},
-        },
-        opset_version=14,
-        do_constant_folding=True,
-    )
-    m = onnx.load(str(path))
-    onnx.checker.check_model(m)
-    # Drop the exporter's producer version so the file depends only on the weights and the graph.
-    m.producer_version = ""
-    onnx.save(m, str(path))
-
-
 def golden(model: BertForSequenceClassification, ids_path: Path, out_path: Path) -> None:
     """Logits of the training framework for sentences tokenized by the service's tokenizer, one at a time and as
     one padded batch (the padded batch must give the same logits: padding is masked)."""
@@ -106,7 +81,6 @@ def main() -> None:
     torch.set_num_threads(2)
     model_dir = Path(a.model_dir)
     model = load_model(model_dir)
-    export_onnx(model, model_dir / "model.onnx")
     golden(model, Path(a.golden_in), Path(a.golden_out))
 
 
