@@ -13,11 +13,13 @@ FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 ARG TARGETARCH
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# The model toolchain is an npm workspace (tools/): npm ci needs its package.json; nothing of it reaches the image.
+COPY tools/package.json ./tools/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts \
+ && npm prune --omit=dev --workspaces=false --ignore-scripts \
  && node -e "process.exit(['amd64','arm64'].includes('${TARGETARCH}') ? 0 : 1)" \
  && mkdir -p tools/docker
 COPY tools/docker/prune-node-modules.mjs tools/docker/

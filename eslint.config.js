@@ -41,5 +41,31 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // src/ is what the image runs: the model toolchain (the tools/ workspace and its dependencies), the tests and
+    // the benchmarks are not in it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/tools/**',
+                '**/test/**',
+                '**/bench/**',
+                '@sentiment-analysis/model-tools',
+                'protobufjs',
+                'h5wasm',
+              ],
+              message: 'src/ runs in the image, where tools/, test/, bench/ and their dependencies are not',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

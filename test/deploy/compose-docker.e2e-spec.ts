@@ -115,7 +115,8 @@ describe('Dockerfile', () => {
     const copies = runtime.split('\n').filter((l) => l.startsWith('COPY'));
     const sources = copies.map((l) => l.replace(/^COPY (--from=\w+ )?/, '').split(' ')[0]);
     expect(sources.sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json', 'models']);
-    expect(stages[0]).toContain('npm prune --omit=dev');
+    // --workspaces=false: the model toolchain (the tools/ workspace) and its dependencies stay out of the image.
+    expect(stages[0]).toContain('npm prune --omit=dev --workspaces=false');
     expect(stages[0]).toContain('tools/docker/prune-node-modules.mjs');
   });
 
@@ -147,7 +148,7 @@ describe('Dockerfile', () => {
     // resolves the tree exactly as the build stage's prune does, without changing node_modules.
     const prune = await run(
       'npm',
-      ['prune', '--omit=dev', '--ignore-scripts', '--dry-run', '--no-audit', '--no-fund'],
+      ['prune', '--omit=dev', '--workspaces=false', '--ignore-scripts', '--dry-run', '--no-audit', '--no-fund'],
       { timeoutMs: 120_000 },
     );
     expect({ code: prune.code, errors: prune.stderr.split('\n').filter((l) => /npm error/.test(l)) }).toEqual({
@@ -165,6 +166,7 @@ describe('Dockerfile', () => {
       'src/',
       'models/',
       'tools/docker/prune-node-modules.mjs',
+      'tools/package.json',
     ]) {
       expect(ignore).toContain(`!${path}`);
     }

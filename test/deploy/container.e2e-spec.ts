@@ -64,7 +64,8 @@ describeWhere(dockerUnavailable(), 'the image on a real Docker engine', () => {
       'node',
       IMAGE,
       '-e',
-      "const fs=require('fs');console.log(['jest','typescript','ts-jest','eslint','tsx'].filter(p=>fs.existsSync('node_modules/'+p)).join(','))",
+      // Development tools, and the model toolchain's workspace and its own dependencies.
+      "const fs=require('fs');console.log(['jest','typescript','ts-jest','eslint','tsx','@sentiment-analysis/model-tools','protobufjs','h5wasm','long'].filter(p=>fs.existsSync('node_modules/'+p)).join(','))",
     ]);
     expect(devOnly).toBe('');
     const recorded = (

@@ -143,10 +143,10 @@ build's, not Docker Hub's.
 function main(): void {
   const work = mkdtempSync(join(tmpdir(), 'runtime-stage-'));
   try {
-    for (const file of ['package.json', 'package-lock.json', '.npmrc']) {
+    for (const file of ['package.json', 'package-lock.json', '.npmrc', 'tools/package.json']) {
       cpSync(resolve(REPO_ROOT, file), join(work, file));
     }
-    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    execFileSync('npm', ['ci', '--omit=dev', '--workspaces=false', '--ignore-scripts', '--no-audit', '--no-fund'], {
       cwd: work,
       stdio: 'ignore',
     });
