@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { REPO_ROOT } from '../tools/common/sst2.js';
 import { serverGcSeconds } from './lib/gc.js';
 import { TAIL_WINDOW_MS } from './lib/tail.js';
-import { type LoadResult, load } from './lib/load.js';
+import { type LoadResult, alternatingRounds, load } from './lib/load.js';
 import { machineInfo } from './lib/machine.js';
 import type { Running } from './lib/processes.js';
 import { SENTENCES } from './lib/sentences.js';
@@ -91,23 +91,19 @@ async function compare(preset: Preset): Promise<VariantResult[]> {
       log(`starting ${variant.name}`);
       running.push(await startService(variant.name, variant.env ?? {}, variant.command ?? PRODUCTION));
     }
-    const rounds = preset.variants.map(() => [] as LoadResult[]);
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [i, r] of running.entries()) {
-        log(`round ${round}: ${r.name}`);
-        rounds[i]!.push(
-          await load({
-            url: r.url,
-            path: ROUTE_V1,
-            bodies: BODIES,
-            connections: CONNECTIONS,
-            seconds: SECONDS,
-            serverCpuMs: () => r.cpuMs(),
-            serverGcSeconds: () => serverGcSeconds(r.url),
-          }),
-        );
-      }
-    }
+    const rounds = await alternatingRounds(running.length, ROUNDS, (i, round) => {
+      const r = running[i]!;
+      log(`round ${round}: ${r.name}`);
+      return load({
+        url: r.url,
+        path: ROUTE_V1,
+        bodies: BODIES,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        serverCpuMs: () => r.cpuMs(),
+        serverGcSeconds: () => serverGcSeconds(r.url),
+      });
+    });
     return running.map((r, i) => ({
       name: r.name,
       rounds: rounds[i]!,

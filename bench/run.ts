@@ -26,7 +26,7 @@ import { REPO_ROOT } from '../tools/common/sst2.js';
 import { HTTP_FRAMEWORK, cpuShares } from './lib/cpu-profile.js';
 import { readGcPauses, serverGcSeconds } from './lib/gc.js';
 import { TAIL_WINDOW_MS } from './lib/tail.js';
-import { type LoadResult, load, sequentialLatency } from './lib/load.js';
+import { type LoadResult, alternatingRounds, load, sequentialLatency } from './lib/load.js';
 import { type Running, serviceArgs, serviceEnv, start } from './lib/processes.js';
 import { type CeilingRow, onnxCeiling as measureCeiling } from './lib/onnx-ceiling.js';
 import { SENTENCES } from './lib/sentences.js';
@@ -101,27 +101,26 @@ async function headToHead(peerDir: string): Promise<{ service: LoadResult[]; pee
   const service = await startService('service (head to head)');
   try {
     return await withProcess(startPeer('transformers.js (head to head)', peerDir), async (peer) => {
-      const rounds = { service: [] as LoadResult[], peer: [] as LoadResult[] };
-      for (let round = 1; round <= HEAD_TO_HEAD_ROUNDS; round++) {
-        log(`head to head, round ${round}`);
-        for (const [name, running, path] of [
-          ['service', service, ROUTE_V1],
-          ['peer', peer, '/'],
-        ] as const) {
-          rounds[name].push(
-            await load({
-              url: running.url,
-              path,
-              bodies: BODIES,
-              connections: 64,
-              seconds: SECONDS,
-              serverCpuMs: () => running.cpuMs(),
-              serverGcSeconds: name === 'service' ? () => serverGcSeconds(running.url) : undefined,
-            }),
-          );
+      const servers = [
+        ['service', service, ROUTE_V1],
+        ['peer', peer, '/'],
+      ] as const;
+      const [serviceRounds, peerRounds] = await alternatingRounds(servers.length, HEAD_TO_HEAD_ROUNDS, (i, round) => {
+        const [name, running, path] = servers[i]!;
+        if (i === 0) {
+          log(`head to head, round ${round}`);
         }
-      }
-      return rounds;
+        return load({
+          url: running.url,
+          path,
+          bodies: BODIES,
+          connections: 64,
+          seconds: SECONDS,
+          serverCpuMs: () => running.cpuMs(),
+          serverGcSeconds: name === 'service' ? () => serverGcSeconds(running.url) : undefined,
+        });
+      });
+      return { service: serviceRounds!, peer: peerRounds! };
     });
   } finally {
     await service.stop();

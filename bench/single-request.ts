@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
-import { type LoadResult, load } from './lib/load.js';
+import { type LoadResult, alternatingRounds, load } from './lib/load.js';
 import { machineInfo } from './lib/machine.js';
 import { startPeer, transformersJsFolder } from './lib/peer.js';
 import type { Running } from './lib/processes.js';
@@ -71,31 +71,30 @@ const summarize = (results: readonly LoadResult[]): Summary => ({
 /** Alternating rounds: every server measured once per round, in turn. */
 async function headToHead(servers: readonly Server[], connections: number): Promise<Record<string, Summary>> {
   const running = await Promise.all(servers.map((server) => server.start()));
-  const results = new Map<string, LoadResult[]>(servers.map((server) => [server.name, []]));
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      log(`${connections} connection(s), round ${round}/${ROUNDS}`);
-      for (const [i, server] of servers.entries()) {
-        const r = running[i]!;
-        const result = await load({
-          url: r.url,
-          path: server.path,
-          bodies: BODIES,
-          connections,
-          seconds: SECONDS,
-          warmUpSeconds: 1,
-          serverCpuMs: () => r.cpuMs(),
-        });
-        if (result.errors > 0 || result.non2xx > 0) {
-          throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
-        }
-        results.get(server.name)!.push(result);
+    const results = await alternatingRounds(servers.length, ROUNDS, async (i, round) => {
+      const [server, r] = [servers[i]!, running[i]!];
+      if (i === 0) {
+        log(`${connections} connection(s), round ${round}/${ROUNDS}`);
       }
-    }
+      const result = await load({
+        url: r.url,
+        path: server.path,
+        bodies: BODIES,
+        connections,
+        seconds: SECONDS,
+        warmUpSeconds: 1,
+        serverCpuMs: () => r.cpuMs(),
+      });
+      if (result.errors > 0 || result.non2xx > 0) {
+        throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+      }
+      return result;
+    });
+    return Object.fromEntries(servers.map((server, i) => [server.name, summarize(results[i]!)]));
   } finally {
     await Promise.all(running.map((r) => r.stop()));
   }
-  return Object.fromEntries([...results].map(([name, rs]) => [name, summarize(rs)]));
 }
 
 /** µs of CPU per request by stage, one connection, all of the service's threads. */

@@ -69,6 +69,25 @@ function run(
   });
 }
 
+/**
+ * `count` servers (or variants) measured in turn, once per round, for `rounds` rounds: on a shared machine one run
+ * moves by 10–30%, and the medians of alternating rounds compare figures measured side by side. Returns each one's
+ * results in round order.
+ */
+export async function alternatingRounds<T>(
+  count: number,
+  rounds: number,
+  measure: (index: number, round: number) => Promise<T>,
+): Promise<T[][]> {
+  const results = Array.from({ length: count }, (): T[] => []);
+  for (let round = 1; round <= rounds; round++) {
+    for (let index = 0; index < count; index++) {
+      results[index]!.push(await measure(index, round));
+    }
+  }
+  return results;
+}
+
 /** A warm-up run (discarded), then the measured run; latencies in milliseconds. */
 export async function load(options: LoadOptions): Promise<LoadResult> {
   if (options.warmUpSeconds ?? 2) {
