@@ -18,6 +18,23 @@ describe('BERT architecture vs a float64 reference forward pass (tiny random che
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('should compute the last layer for the first token only, the one row the classification head reads', () => {
+    const c: TinyConfig = { ...TINY_SIZES, layers: 3, heads: 2, types: 2 };
+    writeTinyBertFolder(dir, c, tinyCheckpoint(c, 99));
+    const { graph } = exportSavedModel(dir);
+    // The sequence axis of every feed-forward matmul: all S rows in the first layers, one row in the last.
+    const rowsOf = (layer: number) =>
+      graph.nodes
+        .filter((node) => node.op === 'matmul' && node.name.startsWith(`bert/encoder/layer_${layer}/intermediate/`))
+        .map((node) => node.shape[1]);
+    expect([rowsOf(0), rowsOf(1), rowsOf(2)]).toEqual([[-1], [-1], [1]]);
+    // Its keys still come from every token: the last layer's score matrices are [B, 1, S].
+    const scores = graph.nodes.filter(
+      (node) => node.op === 'matmul' && node.name.startsWith('bert/encoder/layer_2/attention/self/head_0/scores/'),
+    );
+    expect(scores.map((node) => node.shape)).toEqual([[-1, 1, -1]]);
+  });
+
   it.each([1, 3])('should compute the reference logits with %i attention head(s), padded or not', (heads) => {
     const c: TinyConfig = { ...TINY_SIZES, heads, types: 2 };
     const weights = tinyCheckpoint(c, 1234 + heads);

@@ -100,7 +100,7 @@ export function buildBertForSequenceClassification(config: BertConfig, weights: 
   const attentionMask = tokenInput(b, 'attention_mask');
   const tokenTypeIds = tokenInput(b, 'token_type_ids');
 
-  const sequence = b.withScope('bert', () => {
+  const first = b.withScope('bert', () => {
     const embedded = embeddings(b, weights, inputIds, 'bert.embeddings', c, {
       name: 'add_token_types',
       lookup: () =>
@@ -120,9 +120,7 @@ export function buildBertForSequenceClassification(config: BertConfig, weights: 
   });
 
   const pooled = b.withScope('bert', () =>
-    b.withScope('pooler', () =>
-      b.tanh(dense(b, b.firstToken(sequence), readLinear(weights, 'bert.pooler.dense', H, H), 'dense')),
-    ),
+    b.withScope('pooler', () => b.tanh(dense(b, first, readLinear(weights, 'bert.pooler.dense', H, H), 'dense'))),
   );
   logitsOutput(b, dense(b, pooled, readLinear(weights, 'classifier', H, c.numLabels), 'classifier'));
   return b.build();

@@ -104,14 +104,14 @@ export function buildDistilBertForSequenceClassification(config: DistilBertConfi
   const inputIds = tokenInput(b, 'input_ids');
   const attentionMask = tokenInput(b, 'attention_mask');
 
-  const sequence = b.withScope('distilbert', () => {
+  const first = b.withScope('distilbert', () => {
     const embedded = embeddings(b, weights, inputIds, 'distilbert.embeddings', c);
     const stack = { scope: 'transformer', maskValue: DISTILBERT_MASK_VALUE, modules: distilBertLayerModules };
     return encoderStack(b, { embedded, attentionMask, weights }, stack, c);
   });
 
   const preClassified = b.withScope('pre_classifier', () =>
-    b.relu(dense(b, b.firstToken(sequence), readLinear(weights, 'pre_classifier', H, H), 'dense'), 'relu'),
+    b.relu(dense(b, first, readLinear(weights, 'pre_classifier', H, H), 'dense'), 'relu'),
   );
   logitsOutput(b, dense(b, preClassified, readLinear(weights, 'classifier', H, c.numLabels), 'classifier'));
   return b.build();

@@ -176,6 +176,8 @@ export interface AttentionWeights {
  * to that head's columns at build time, so `Q_h = x·Wq_h + bq_h` is `[B, S, d]` directly;
  * `P_h = softmax(Q_h·K_hᵀ·(1/√d) + mask)`; `ctx_h = P_h·V_h`; heads are concatenated on the last axis → `[B, S, H]`.
  * Head h uses features `h·d … h·d+d−1`, as the reference implementation's reshape to `[B, S, nH, d]` does.
+ * `queries` (default `x`) are the rows that attend, `[B, Q, H]`: keys and values always come from every row of `x`,
+ * and the result has one row per query.
  */
 export function selfAttention(
   b: GraphBuilder,
@@ -183,6 +185,7 @@ export function selfAttention(
   additiveMask: Value,
   weights: AttentionWeights,
   scope: string,
+  queries: Value = x,
 ): Value {
   const hidden = weights.query.outFeatures;
   const { numHeads } = weights;
@@ -196,7 +199,7 @@ export function selfAttention(
       const columns = (linear: Linear) => linearColumns(linear, h * headSize, (h + 1) * headSize);
       heads.push(
         b.withScope(`head_${h}`, () => {
-          const q = dense(b, x, columns(weights.query), 'query');
+          const q = dense(b, queries, columns(weights.query), 'query');
           const k = dense(b, x, columns(weights.key), 'key');
           const v = dense(b, x, columns(weights.value), 'value');
           const scores = b.withScope('scores', () => {
@@ -298,7 +301,8 @@ function projectAddNorm(
  *   a = LN(h + SelfAttention(h)·Wo + bo);   h' = LN(a + act(a·W1 + b1)·W2 + b2)
  *
  * Node names follow BERT's module layout (`attention/self`, `attention/output`, `intermediate`, `output`) whichever
- * checkpoint the weights come from.
+ * checkpoint the weights come from. With `rows` (default `h`), only those rows of `h` are computed (`[B, Q, H]`,
+ * e.g. the first token's): they attend over every row of `h`, and everything after the attention runs on them alone.
  */
 export function encoderLayer(
   b: GraphBuilder,
@@ -307,15 +311,16 @@ export function encoderLayer(
   weights: EncoderLayerWeights,
   options: EncoderOptions,
   scope: string,
+  rows: Value = h,
 ): Value {
   const eps = options.layerNormEps;
   return b.withScope(scope, () => {
     const attended = b.withScope('attention', () => {
-      const context = selfAttention(b, h, additiveMask, weights.attention, 'self');
+      const context = selfAttention(b, h, additiveMask, weights.attention, 'self', rows);
       return projectAddNorm(
         b,
         context,
-        h,
+        rows,
         { linear: weights.attentionOutput, norm: weights.attentionNorm, eps },
         'output',
       );
@@ -336,6 +341,12 @@ export function encoderLayer(
 /**
  * The encoder stack under `scope`: the additive mask (`attention_mask/...`) built once from the `[B, S]` 0/1
  * `attentionMask` and `maskValue`, then `layer_0` … `layer_{n-1}`, the modules of layer i named by `modules(i)`.
+ *
+ * Returns the last layer's hidden state of the first token only, `[B, H]`: all a sequence-classification head reads
+ * (BERT's pooler, DistilBERT's pre-classifier). So the last layer computes that one row: its keys and values still
+ * come from every token, but its query, attention output, feed-forward block and LayerNorms run on one row instead
+ * of S; on the bundled 2-layer model about 40% fewer multiply-adds per sentence, with the same logits (the first
+ * row's arithmetic is unchanged: test/onnx-export-parity.e2e-spec.ts checks them against PyTorch's).
  */
 export function encoderStack(
   b: GraphBuilder,
@@ -351,8 +362,11 @@ export function encoderStack(
     const mask = additiveAttentionMask(b, inputs.attentionMask, stack.maskValue, 'attention_mask');
     let h = inputs.embedded;
     for (let i = 0; i < c.numLayers; i++) {
-      h = encoderLayer(b, h, mask, readEncoderLayer(inputs.weights, stack.modules(i), c), c, `layer_${i}`);
+      const last = i === c.numLayers - 1;
+      const scope = `layer_${i}`;
+      const rows = last ? b.withScope(scope, () => b.expandDims(b.firstToken(h), 1, 'first_token_row')) : h;
+      h = encoderLayer(b, h, mask, readEncoderLayer(inputs.weights, stack.modules(i), c), c, scope, rows);
     }
-    return h;
+    return b.firstToken(h);
   });
 }
