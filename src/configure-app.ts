@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/index.js';
 import { MESSAGES } from './errors/index.js';
 import { HttpDrain, JSON_MEDIA_TYPE, answerClientErrorAsJson, checkJsonBody, markArrival } from './http/index.js';
-import { REQUEST_ID_HEADER, httpLogOptions, requestId, requestLogging } from './logging/index.js';
+import { REQUEST_ID_HEADER, httpLogOptions, logsRequests, requestId, requestLogging } from './logging/index.js';
 import { MetricsService, httpMetrics } from './metrics/index.js';
 import { createOpenApiDocument } from './openapi/openapi.document.js';
 import { applyHttpSecurity } from './security/index.js';
@@ -70,7 +70,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     reply.header(REQUEST_ID_HEADER, req.id);
     done();
   });
-  fastify.addHook('onRequest', requestLogging(httpLogOptions(config)));
+  if (logsRequests(config.log.level)) {
+    fastify.addHook('onRequest', requestLogging(httpLogOptions(config)));
+  }
   fastify.addHook('onRequest', httpMetrics(app.get(MetricsService)));
   applyHttpSecurity(app, config, DOCS_PATH);
   // JSON only: application/json and application/*+json (Fastify would otherwise also parse text/plain); an empty
