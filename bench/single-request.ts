@@ -1,6 +1,6 @@
 /**
  * `npm run bench:single`: the service against the transformers.js peer one request at a time (one connection) and at
- * 64 connections, in alternating rounds (medians), and where the service's CPU goes per request at one connection
+ * 64 connections, in alternating rounds (medians), and where each server's CPU goes per request at one connection
  * (V8 profiles of all its threads, grouped by stage of the request path). Writes its block of docs/benchmarks.md
  * and docs/single-request.json.
  *
@@ -42,8 +42,6 @@ interface Server {
   readonly name: string;
   readonly path: string;
   readonly start: (nodeFlags?: readonly string[]) => Promise<Running>;
-  /** A service (profiled for the breakdown), not the peer. */
-  readonly service: boolean;
 }
 
 /** Production's command on another dist/ folder (one inside the repository, so that node_modules resolve). */
@@ -135,7 +133,6 @@ async function main(): Promise<void> {
     {
       name: 'this service',
       path: ROUTE_V1,
-      service: true,
       start: (flags = []) => startService('service', {}, PRODUCTION, flags),
     },
     ...(BEFORE
@@ -143,12 +140,15 @@ async function main(): Promise<void> {
           {
             name: 'this service, before',
             path: ROUTE_V1,
-            service: true,
             start: (flags: readonly string[] = []) => startService('before', {}, onDist(BEFORE), flags),
           },
         ]
       : []),
-    { name: 'transformers.js peer', path: '/', service: false, start: () => startPeer('peer', peerDir) },
+    {
+      name: 'transformers.js peer',
+      path: '/',
+      start: (flags: readonly string[] = []) => startPeer('peer', peerDir, 'fp32', flags),
+    },
   ];
   try {
     const figures: Record<number, Record<string, Summary>> = {};
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       figures[connections] = await headToHead(servers, connections);
     }
     const stages: Record<string, Record<string, number>> = {};
-    for (const server of servers.filter((s) => s.service)) {
+    for (const server of servers) {
       log(`profiling ${server.name}, one connection`);
       stages[server.name] = await breakdown(server);
     }
@@ -208,9 +208,9 @@ sentences, the load generator on the same CPUs. Latencies in ms; CPU per request
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Where the service's CPU goes at one connection, µs per request (self time in V8 profiles of every thread over one
-${SECONDS} s run, by stage of the request path; profiling itself slows the process down, so compare stages, not totals
-with the table above):
+Where each server's CPU goes at one connection, µs per request (self time in V8 profiles of every JavaScript thread
+over one ${SECONDS} s run, by stage of the request path; profiling itself slows the process down, so compare stages, not
+totals with the table above; both run ONNX Runtime on one thread, which V8 sees in the frame that calls it):
 
 | stage | ${profiled.join(' | ')} |
 |---|${profiled.map(() => '---|').join('')}

@@ -41,7 +41,18 @@ export function transformersJsFolder(versionDir: string, dir: string): string {
   return dir;
 }
 
-/** The peer server on `folder`, ready once it prints "ready". */
-export function startPeer(name: string, folder: string, dtype: PeerDtype = 'fp32'): Promise<Running> {
-  return start(name, NODE, ['--import', 'tsx', PEER_SERVER], { MODEL_PATH: folder, MODEL_DTYPE: dtype }, null);
+/** The peer server on `folder`, ready once it prints "ready"; `nodeFlags` go before the script (`--cpu-prof`). */
+export function startPeer(
+  name: string,
+  folder: string,
+  dtype: PeerDtype = 'fp32',
+  nodeFlags: readonly string[] = [],
+): Promise<Running> {
+  return start(
+    name,
+    NODE,
+    [...nodeFlags, '--import', 'tsx', PEER_SERVER],
+    { MODEL_PATH: folder, MODEL_DTYPE: dtype },
+    null,
+  );
 }

@@ -14,6 +14,8 @@ const STAGES: readonly (readonly [string, (url: string, fn: string) => boolean])
     (url, fn) => fn === 'postMessage' || /node:internal\/(worker|per_context\/messageport)/.test(url),
   ],
   ['tokenization', (url) => /@huggingface\/tokenizers|\/tokenizers\/|tokenizer\.js/.test(url)],
+  // The peer's pipeline: its tokenizer and its pre- and post-processing are one bundle.
+  ['transformers.js (the peer: tokenizer, pipeline)', (url) => url.includes('/@huggingface/transformers/')],
   ['validation (class-validator, class-transformer)', (url) => /class-(validator|transformer)/.test(url)],
   ['request logs (pino)', (url) => /\/(pino|pino-http|nestjs-pino|sonic-boom)\//.test(url)],
   ['metrics (prom-client)', (url) => url.includes('/prom-client/')],
@@ -25,7 +27,7 @@ const STAGES: readonly (readonly [string, (url: string, fn: string) => boolean])
       /^node:(_http|net|internal\/(http|streams|stream_base_commons|url))/.test(url) ||
       ['writeUtf8String', 'writev', 'writeString', 'writeBuffer', 'read', 'readStart'].includes(fn),
   ],
-  ['this service (its own code)', (url) => url.includes('/dist/')],
+  ["the server's own code (dist/, the peer's script)", (url) => /\/dist\/|\/bench\/servers\//.test(url)],
   ['garbage collection', (_url, fn) => fn === '(garbage collector)'],
 ];
 const OTHER = 'other (Node core, promises, timers, V8)';
