@@ -4,7 +4,8 @@
  * (V8 profiles of all its threads, grouped by stage of the request path). Writes its block of docs/benchmarks.md
  * and docs/single-request.json.
  *
- * Options (environment): BENCH_SECONDS (5) per round, BENCH_ROUNDS (5), BENCH_BEFORE: a dist/ folder built from an
+ * Options (environment): BENCH_SECONDS (5) per round, BENCH_ROUNDS (5), BENCH_PROFILE_ROUNDS (3) of profiled runs
+ * per server (each stage's median), BENCH_BEFORE: a dist/ folder built from an
  * earlier commit, measured beside the current one ("before"): for example
  *   git worktree add .cache/before <commit> && ln -s ../../node_modules .cache/before/node_modules &&
  *   (cd .cache/before && npx tsc -p tsconfig.build.json) && BENCH_BEFORE=.cache/before/dist npm run bench:single
@@ -33,6 +34,7 @@ import {
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const PROFILE_ROUNDS = Number(process.env.BENCH_PROFILE_ROUNDS ?? 3);
 const BEFORE = process.env.BENCH_BEFORE;
 const CONNECTIONS = [1, 64] as const;
 const BODIES = SENTENCES.map((sentence) => JSON.stringify({ sentence }));
@@ -155,16 +157,23 @@ async function main(): Promise<void> {
     for (const connections of CONNECTIONS) {
       figures[connections] = await headToHead(servers, connections);
     }
-    const stages: Record<string, Record<string, number>> = {};
-    for (const server of servers) {
-      log(`profiling ${server.name}, one connection`);
-      stages[server.name] = await breakdown(server);
-    }
+    // Profiles vary from run to run as much as the load does: alternating rounds, each stage's median.
+    const profiles = await alternatingRounds(servers.length, PROFILE_ROUNDS, (i, round) => {
+      log(`profiling ${servers[i]!.name}, one connection, round ${round}/${PROFILE_ROUNDS}`);
+      return breakdown(servers[i]!);
+    });
+    const stages = Object.fromEntries(
+      servers.map((server, i) => [
+        server.name,
+        Object.fromEntries(BREAKDOWN_STAGES.map((stage) => [stage, median(profiles[i]!.map((p) => p[stage] ?? 0))])),
+      ]),
+    );
     const result = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       seconds: SECONDS,
       rounds: ROUNDS,
+      profileRounds: PROFILE_ROUNDS,
       figures,
       stages,
     };
@@ -208,9 +217,10 @@ sentences, the load generator on the same CPUs. Latencies in ms; CPU per request
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Where each server's CPU goes at one connection, µs per request (self time in V8 profiles of every JavaScript thread
-over one ${SECONDS} s run, by stage of the request path; profiling itself slows the process down, so compare stages, not
-totals with the table above; both run ONNX Runtime on one thread, which V8 sees in the frame that calls it):
+Where each server's CPU goes at one connection, µs per request (self time in V8 profiles of every JavaScript thread,
+${PROFILE_ROUNDS} alternating runs of ${SECONDS} s per server, each stage's median; by stage of the request path; profiling
+itself slows the process down, so compare stages, not totals with the table above; both run ONNX Runtime on one
+thread, which V8 sees in the frame that calls it):
 
 | stage | ${profiled.join(' | ')} |
 |---|${profiled.map(() => '---|').join('')}
