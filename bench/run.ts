@@ -577,9 +577,8 @@ ${Object.entries(r.framework)
       `${adapter} ${f0(l.requestsPerSecond)} requests/s (p99 ${f1(l.p99)} ms, ${l.cpuMsPerRequest === null ? 'n/a' : f3(l.cpuMsPerRequest)} ms of CPU per request)`,
   )
   .join('; ')}.
-Server CPU per request (all the server's threads, measured from /proc over the run) moves less than requests/s on a
-shared machine, whose load generator and neighbours take CPU; but a server whose threads spin while they wait (the
-peer's ONNX Runtime pool) spends more of it when the CPUs are contended.
+Server CPU per request (all the server's threads, measured from /proc over the run) moves with the shared machine
+too (its neighbours take CPU time and cache), if less than requests/s: compare servers within one run.
 
 Where the service's main thread spends its busy time at 64 connections (\`node --cpu-prof\`, self time by package):
 ${r.profile
