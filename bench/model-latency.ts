@@ -15,7 +15,9 @@ import { OnnxSession } from '../src/inference/onnx/onnx-session.js';
 import { BertTokenizer } from '../src/model/bert.tokenizer.js';
 import { loadModelBundle } from '../src/model/model-bundle.js';
 import { REPO_ROOT } from '../tools/common/sst2.js';
+import { alternatingRounds } from './lib/load.js';
 import { SENTENCES as REVIEWS } from './lib/sentences.js';
+import { median } from './lib/service.js';
 
 const RUNS = 2000;
 const WARM_UP = 200;
@@ -131,27 +133,20 @@ async function compareWith(
     ['one sentence, 27 tokens', await tokenizer.encodeBatch([SENTENCES['typical review sentence (30 tokens)']])],
     ['16 review sentences, padded', await tokenizer.encodeBatch(REVIEWS.slice(0, 16))],
   ] as const;
-  const median = (xs: number[]) =>
-    percentile(
-      [...xs].sort((a, b) => a - b),
-      0.5,
-    );
   const rows = [];
   for (const [workload, batch] of workloads) {
-    const times = sessions.map((): number[] => []);
     const runs = Math.max(20, Math.round(RUNS_PER_ROUND / batch.batchSize));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, session] of sessions.entries()) {
-        for (let w = 0; w < 20; w++) {
-          await session.run(batch);
-        }
-        const started = performance.now();
-        for (let r = 0; r < runs; r++) {
-          await session.run(batch);
-        }
-        times[i]!.push(((performance.now() - started) * 1000) / runs);
+    const times = await alternatingRounds(sessions.length, ROUNDS, async (i) => {
+      const session = sessions[i]!;
+      for (let w = 0; w < 20; w++) {
+        await session.run(batch);
       }
-    }
+      const started = performance.now();
+      for (let r = 0; r < runs; r++) {
+        await session.run(batch);
+      }
+      return ((performance.now() - started) * 1000) / runs;
+    });
     rows.push({ workload, us: times.map(median) });
   }
   await Promise.all(others.map((session) => session.release()));

@@ -23,7 +23,7 @@ export function httpLogOptions(config: AppConfig): Options {
 /**
  * Whether the per-request line is written at `level`: pino-http writes it at info (5xx answers included). Above that
  * (LOG_LEVEL=warn, error, fatal, silent) the hook is not registered, as it would build a child logger and attach two
- * listeners per request for a line never written (about 12 µs of a 0.6 ms request: docs/benchmarks.md).
+ * listeners per request for a line never written (about 13 µs of a 0.6 ms request: docs/performance.md).
  */
 export function logsRequests(level: AppConfig['log']['level']): boolean {
   const value = pino.levels.values[level];

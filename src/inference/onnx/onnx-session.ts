@@ -36,7 +36,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /**
  * int32 values widened to int64 without a BigInt per value: each int64 is written as its two 32-bit halves (the value,
  * then its sign), little-endian. Converting through BigInt took about 8 µs of a 0.6 ms single request
- * (docs/benchmarks.md).
+ * (docs/performance.md, "Per-request trims").
  */
 export function toInt64(values: Int32Array): BigInt64Array {
   const out = new BigInt64Array(values.length);
